@@ -1,0 +1,31 @@
+# Engineering @ Scale CMS. `make dev` brings it up; `make test` runs lint and the tests.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: dev test lint install system-deps bench bench-smoke clean
+
+dev: install
+	./bin/dev
+
+test: install system-deps lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Debian packages the tests drive (Chromium, poppler); installed when missing.
+system-deps:
+	./bin/system-deps
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from .models import Company
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "website", "story_count"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent"]
+    fields = ["name", "slug", "parent", "website", "description"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(story_count=Count("stories", distinct=True))
+
+    @admin.display(description="Stories", ordering="story_count")
+    def story_count(self, company):
+        return company.story_count

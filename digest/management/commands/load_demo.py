@@ -1,0 +1,36 @@
+import secrets
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from companies.models import Company
+from digest.interchange import import_issue
+from digest.models import IssueState
+
+DEMO_ISSUE = Path(__file__).resolve().parents[2] / "demo" / "engineering-at-scale-2026-04-18.md"
+
+
+class Command(BaseCommand):
+    help = "Load the demo issue, publish it, and create (or reset) the demo admin login."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+        parser.add_argument("--no-admin", action="store_true", help="Load the content only.")
+
+    def handle(self, *, username, no_admin, **options):
+        issue = import_issue(DEMO_ISSUE.read_text(encoding="utf-8"), replace=True)
+        Company.objects.filter(name="AWS", parent=None).update(parent=Company.objects.filter(name="Amazon").first())
+        if issue.state != IssueState.PUBLISHED:
+            issue.state, issue.published_at = IssueState.PUBLISHED, timezone.now()
+            issue.save(update_fields=["state", "published_at"])
+        self.stdout.write(f"Demo issue #{issue.number} loaded and published at /issues/{issue.slug}/.")
+        if no_admin:
+            return
+        password = secrets.token_urlsafe(12)
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        self.stdout.write(f"Admin login: {username} / {password}")

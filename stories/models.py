@@ -1,0 +1,75 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from taggit.managers import TaggableManager
+
+from companies.models import web_url_validator
+
+from .rendering import RenderedMarkdownModel, atx_heading_levels
+
+
+def validate_no_top_level_headings(text):
+    # "# " and "## " start sections and stories in the Markdown interchange file, so texts
+    # inside an issue use "### " and below for their own headings.
+    if any(level in (1, 2) for level in atx_heading_levels(text)):
+        raise ValidationError("Use ### or smaller for headings here: # and ## are reserved for sections and stories.")
+
+
+class Theme(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True, help_text="What this theme follows, shown on its page.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("theme_detail", kwargs={"slug": self.slug})
+
+
+class Story(RenderedMarkdownModel, models.Model):
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=300, unique=True, help_text="Used as the story's anchor and address.")
+    summary = models.TextField(
+        blank=True,
+        validators=[validate_no_top_level_headings],
+        help_text="Markdown. Use ### for headings inside a summary.",
+    )
+    summary_html = models.TextField(blank=True, editable=False)
+    companies = models.ManyToManyField("companies.Company", blank=True, related_name="stories")
+    themes = models.ManyToManyField(Theme, blank=True, related_name="stories")
+    tags = TaggableManager(blank=True, help_text="Free tags, separated by commas.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="stories"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "stories"
+
+    rendered_fields = {"summary": "summary_html"}
+
+    def __str__(self):
+        return self.title
+
+
+class Source(models.Model):
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="sources")
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=120, blank=True)
+    url = models.URLField(
+        "URL", max_length=1000, blank=True, validators=[web_url_validator], help_text="http or https only."
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title

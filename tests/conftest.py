@@ -1,0 +1,43 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from digest.management.commands.load_demo import DEMO_ISSUE
+
+from .factories import UserFactory
+
+
+def pytest_configure(config):
+    """In CI the suite must run against the real services, never quietly without them."""
+    if os.environ.get("CI") == "true":
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine or not settings.REDIS_URL:
+            raise pytest.UsageError(
+                f"CI needs DATABASE_URL on PostgreSQL and REDIS_URL set "
+                f"(got {engine}, REDIS_URL={settings.REDIS_URL!r})."
+            )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def demo_text():
+    return DEMO_ISSUE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client

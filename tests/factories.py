@@ -1,0 +1,116 @@
+"""Factories for every model, in one place."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from companies.models import Company
+from digest.models import Issue, IssueState, Placement, Section
+from stories.models import Source, Story, Theme
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+    class Params:
+        superuser = factory.Trait(is_staff=True, is_superuser=True)
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+    slug = factory.Sequence(lambda n: f"company-{n}")
+    website = factory.LazyAttribute(lambda company: f"https://{company.slug}.example.com/")
+    description = "Runs large systems."
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Theme
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+    slug = factory.Sequence(lambda n: f"theme-{n}")
+
+
+class StoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Story
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Story {n}")
+    slug = factory.Sequence(lambda n: f"story-{n}")
+    summary = "A *short* summary of what happened."
+
+    @factory.post_generation
+    def companies(self, create, extracted, **kwargs):
+        if create:
+            self.companies.set(extracted if extracted is not None else [CompanyFactory()])
+
+    @factory.post_generation
+    def themes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.themes.set(extracted)
+
+    @factory.post_generation
+    def sources(self, create, extracted, **kwargs):
+        if create and extracted is None:
+            SourceFactory(story=self)
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    story = factory.SubFactory(StoryFactory)
+    title = factory.Sequence(lambda n: f"Source {n}")
+    publisher = "Engineering blog"
+    url = factory.Sequence(lambda n: f"https://blog.example.com/post-{n}")
+
+
+class IssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Issue
+
+    number = factory.Sequence(lambda n: n + 1)
+    week_start = factory.Sequence(lambda n: datetime.date(2020, 1, 4) + datetime.timedelta(weeks=n))
+    week_end = factory.LazyAttribute(lambda issue: issue.week_start + datetime.timedelta(days=6))
+    slug = factory.LazyAttribute(lambda issue: issue.week_start.isoformat())
+    title = factory.LazyAttribute(lambda issue: f"Engineering @ Scale — Week of {issue.week_start.isoformat()}")
+    week_in_review = "A week of **engineering**."
+    patterns = "Patterns emerged."
+
+    class Params:
+        published = factory.Trait(
+            state=IssueState.PUBLISHED,
+            published_at=factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1)),
+        )
+
+
+class PlacementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Placement
+
+    issue = factory.SubFactory(IssueFactory)
+    story = factory.SubFactory(StoryFactory)
+    section = Section.TOP_STORIES
+    position = factory.Sequence(lambda n: n)
+
+
+def issue_with_stories(*, top=2, threads=1, **issue_fields):
+    """An issue with ``top`` top stories and ``threads`` developing threads."""
+    issue = IssueFactory(**issue_fields)
+    for position in range(top):
+        PlacementFactory(issue=issue, section=Section.TOP_STORIES, position=position)
+    for position in range(threads):
+        PlacementFactory(issue=issue, section=Section.DEVELOPING_THREADS, position=position)
+    return issue

@@ -1,0 +1,220 @@
+"""Every admin page loads for a superuser within a query budget, and bad input is a form error."""
+
+import pytest
+from django.urls import reverse
+
+from digest.models import Issue, Placement, Section
+from stories.models import Story
+from tests.factories import (
+    CompanyFactory,
+    IssueFactory,
+    PlacementFactory,
+    StoryFactory,
+    ThemeFactory,
+    issue_with_stories,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = ["companies.company", "stories.story", "stories.theme", "digest.issue"]
+
+
+def admin_url(model, view, *args):
+    app_label, model_name = model.split(".")
+    return reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
+
+
+def populate(count):
+    for _ in range(count):
+        issue = issue_with_stories(top=2, threads=1, published=True)
+        for placement in issue.placements.all():
+            placement.story.themes.add(ThemeFactory())
+            placement.story.tags.add("alpha", "beta")
+            placement.story.companies.add(CompanyFactory(parent=CompanyFactory()))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_changelist_queries_do_not_grow_with_rows(admin_client, django_assert_max_num_queries, model):
+    populate(2)
+    with django_assert_max_num_queries(12) as small:
+        response = admin_client.get(admin_url(model, "changelist"))
+    assert response.status_code == 200
+    populate(8)
+    with django_assert_max_num_queries(12) as large:
+        response = admin_client.get(admin_url(model, "changelist"))
+    assert response.status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_add_page_loads(admin_client, django_assert_max_num_queries, model):
+    with django_assert_max_num_queries(12):
+        assert admin_client.get(admin_url(model, "add")).status_code == 200
+
+
+def test_change_pages_load_within_budget(admin_client, django_assert_max_num_queries):
+    issue = issue_with_stories(top=20, threads=20)
+    story = issue.placements.first().story
+    objects = {
+        "digest.issue": issue,
+        "stories.story": story,
+        "companies.company": story.companies.first(),
+        "stories.theme": ThemeFactory(),
+    }
+    for model, obj in objects.items():
+        with django_assert_max_num_queries(20):
+            response = admin_client.get(admin_url(model, "change", obj.pk))
+        assert response.status_code == 200, model
+
+
+def test_issue_change_page_lists_its_stories_by_section(admin_client):
+    issue = IssueFactory()
+    second = PlacementFactory(issue=issue, section=Section.TOP_STORIES, position=2, story__title="Second top")
+    PlacementFactory(issue=issue, section=Section.DEVELOPING_THREADS, position=0, story__title="A thread")
+    PlacementFactory(issue=issue, section=Section.TOP_STORIES, position=1, story__title="First top")
+    html = admin_client.get(admin_url("digest.issue", "change", issue.pk)).content.decode()
+    assert html.index("First top") < html.index("Second top") < html.index("A thread")
+    assert second.story.title in html
+
+
+def issue_form_data(issue=None, **overrides):
+    data = {
+        "number": 40,
+        "title": "Week 40",
+        "slug": "2026-10-03",
+        "week_start": "2026-10-03",
+        "week_end": "2026-10-09",
+        "week_in_review": "Text",
+        "patterns": "",
+        "publish_at_0": "",
+        "publish_at_1": "",
+        "placements-TOTAL_FORMS": "0",
+        "placements-INITIAL_FORMS": "0",
+        "placements-MIN_NUM_FORMS": "0",
+        "placements-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_week_end_before_start_is_a_form_error(admin_client):
+    response = admin_client.post(admin_url("digest.issue", "add"), issue_form_data(week_end="2026-10-01"))
+    assert response.status_code == 200
+    assert "The week cannot end before it starts." in response.content.decode()
+    assert 'value="Week 40"' in response.content.decode()
+    assert not Issue.objects.exists()
+
+
+def test_duplicate_slug_and_number_are_form_errors(admin_client):
+    IssueFactory(number=40, slug="2026-10-03")
+    response = admin_client.post(admin_url("digest.issue", "add"), issue_form_data())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Issue with this Number already exists." in html
+    assert "Issue with this Slug already exists." in html
+    assert Issue.objects.count() == 1
+
+
+def test_a_story_already_in_another_issue_is_a_form_error(admin_client):
+    story = PlacementFactory().story
+    data = issue_form_data(
+        **{
+            "placements-TOTAL_FORMS": "1",
+            "placements-0-section": str(Section.TOP_STORIES),
+            "placements-0-position": "0",
+            "placements-0-story": str(story.pk),
+        }
+    )
+    response = admin_client.post(admin_url("digest.issue", "add"), data)
+    assert response.status_code == 200
+    assert "Placement with this Story already exists." in response.content.decode()
+    assert Issue.objects.count() == 1
+
+
+def test_the_same_story_twice_in_one_issue_is_a_form_error(admin_client):
+    story = StoryFactory()
+    data = issue_form_data(**{"placements-TOTAL_FORMS": "2"})
+    for index in range(2):
+        data |= {
+            f"placements-{index}-section": str(Section.TOP_STORIES),
+            f"placements-{index}-position": str(index),
+            f"placements-{index}-story": str(story.pk),
+        }
+    response = admin_client.post(admin_url("digest.issue", "add"), data)
+    assert response.status_code == 200
+    assert "Please correct the duplicate data for story" in response.content.decode()
+    assert not Placement.objects.exists()
+
+
+def story_form_data(**overrides):
+    data = {
+        "title": "A story",
+        "slug": "a-story",
+        "summary": "Summary",
+        "tags": "kafka, envoy",
+        "sources-TOTAL_FORMS": "1",
+        "sources-INITIAL_FORMS": "0",
+        "sources-MIN_NUM_FORMS": "0",
+        "sources-MAX_NUM_FORMS": "1000",
+        "sources-0-position": "0",
+        "sources-0-title": "The post",
+        "sources-0-publisher": "Blog",
+        "sources-0-url": "https://example.com/post",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_story_is_saved_with_sources_tags_and_author(admin_client, superuser):
+    company = CompanyFactory()
+    response = admin_client.post(admin_url("stories.story", "add"), story_form_data(companies=[company.pk]))
+    assert response.status_code == 302
+    story = Story.objects.get(slug="a-story")
+    assert story.author == superuser
+    assert list(story.sources.values_list("url", flat=True)) == ["https://example.com/post"]
+    assert sorted(story.tags.names()) == ["envoy", "kafka"]
+    assert list(story.companies.all()) == [company]
+    assert story.summary_html == "<p>Summary</p>\n"
+
+
+def test_story_with_unsafe_source_url_keeps_the_input(admin_client):
+    response = admin_client.post(
+        admin_url("stories.story", "add"), story_form_data(**{"sources-0-url": "javascript:alert(1)"})
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter a valid URL." in html
+    assert 'value="The post"' in html
+    assert not Story.objects.exists()
+
+
+def test_duplicate_story_slug_is_a_form_error(admin_client):
+    StoryFactory(slug="a-story")
+    response = admin_client.post(admin_url("stories.story", "add"), story_form_data())
+    assert "Story with this Slug already exists." in response.content.decode()
+
+
+def test_summary_with_top_level_heading_is_refused(admin_client):
+    response = admin_client.post(admin_url("stories.story", "add"), story_form_data(summary="## Not here"))
+    assert "Use ### or smaller for headings here" in response.content.decode()
+
+
+def test_company_cannot_own_itself_through_a_loop(admin_client):
+    parent = CompanyFactory()
+    child = CompanyFactory(parent=parent)
+    data = {"name": parent.name, "slug": parent.slug, "parent": child.pk, "website": "", "description": ""}
+    response = admin_client.post(admin_url("companies.company", "change", parent.pk), data)
+    assert response.status_code == 200
+    assert "loop of companies" in response.content.decode()
+    parent.refresh_from_db()
+    assert parent.parent is None
+
+
+def test_autocomplete_finds_stories_for_the_issue_inline(admin_client):
+    StoryFactory(title="Durable execution at Airbnb")
+    StoryFactory(title="Something else")
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "digest", "model_name": "placement", "field_name": "story", "term": "durable"},
+    )
+    assert [result["text"] for result in response.json()["results"]] == ["Durable execution at Airbnb"]

@@ -1,0 +1,43 @@
+"""Production settings refuse to start without their secrets."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+CHECK = [sys.executable, "-c", "import django; django.setup(); print('started')"]
+
+
+def run_with(**env):
+    base = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")}
+    base |= {"DJANGO_SETTINGS_MODULE": "digest.settings", **env}
+    return subprocess.run(CHECK, env=base, capture_output=True, text=True, cwd=settings.BASE_DIR, check=False)
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, "SECRET_KEY and ALLOWED_HOSTS must be set"),
+        ({"SECRET_KEY": "x" * 50}, "ALLOWED_HOSTS must be set"),
+        ({"ALLOWED_HOSTS": "example.com"}, "SECRET_KEY must be set"),
+        ({"DEBUG": "false", "SECRET_KEY": "", "ALLOWED_HOSTS": "example.com"}, "SECRET_KEY must be set"),
+    ],
+)
+def test_production_refuses_to_start_without_secrets(env, missing):
+    result = run_with(**env)
+    assert result.returncode != 0
+    assert missing in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_production_starts_with_its_secrets():
+    result = run_with(SECRET_KEY="x" * 50, ALLOWED_HOSTS="example.com")
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+def test_debug_starts_with_nothing_set():
+    result = run_with(DEBUG="true")
+    assert result.returncode == 0, result.stderr

@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from . import views
+from . import feeds, views
+from .page_cache import cache_public_page
+from .sitemaps import SITEMAPS
 
 admin.site.site_header = "Engineering @ Scale"
 admin.site.site_title = "Engineering @ Scale CMS"
@@ -9,8 +12,21 @@ admin.site.index_title = "Newsroom"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("issues/", views.issue_archive, name="issue_archive"),
     path("issues/<slug:slug>/", views.issue_detail, name="issue_detail"),
+    path("companies/", views.company_list, name="company_list"),
     path("companies/<slug:slug>/", views.company_detail, name="company_detail"),
+    path("companies/<slug:slug>/feed/", cache_public_page(feeds.CompanyFeed()), name="company_feed"),
+    path("companies/<slug:slug>/feed/atom/", cache_public_page(feeds.AtomCompanyFeed()), name="company_feed_atom"),
     path("themes/<slug:slug>/", views.theme_detail, name="theme_detail"),
+    path("themes/<slug:slug>/feed/", cache_public_page(feeds.ThemeFeed()), name="theme_feed"),
+    path("themes/<slug:slug>/feed/atom/", cache_public_page(feeds.AtomThemeFeed()), name="theme_feed_atom"),
+    path("tags/<slug:slug>/", views.tag_detail, name="tag_detail"),
+    path("search/", views.search, name="search"),
+    path("feed/", cache_public_page(feeds.IssueFeed()), name="issue_feed"),
+    path("feed/atom/", cache_public_page(feeds.AtomIssueFeed()), name="issue_feed_atom"),
+    path("sitemap.xml", cache_public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -6,4 +6,4 @@ class StoriesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import search  # noqa: F401 - connects the receivers keeping search vectors current
+        from . import search_vector  # noqa: F401 - connects the receivers keeping search vectors current

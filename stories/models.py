@@ -53,7 +53,7 @@ class Story(RenderedMarkdownModel, models.Model):
     search_vector = SearchVectorField(
         null=True,
         editable=False,
-        help_text="Title, companies, summary and sources for full-text search; kept current by stories.search.",
+        help_text="Title, companies, summary and sources for full-text search; kept current by stories.search_vector.",
     )
 
     class Meta:

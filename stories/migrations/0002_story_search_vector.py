@@ -21,7 +21,7 @@ class AddIndexOnPostgreSQL(migrations.AddIndex):
 def fill_search_vectors(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from stories.search import story_search_vector
+    from stories.search_vector import story_search_vector
 
     # The expression only names fields and tables that exist at this migration.
     apps.get_model("stories", "Story").objects.update(search_vector=story_search_vector())
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='story',
             name='search_vector',
-            field=django.contrib.postgres.search.SearchVectorField(editable=False, help_text='Title, companies, summary and sources for full-text search; kept current by stories.search.', null=True),
+            field=django.contrib.postgres.search.SearchVectorField(editable=False, help_text='Title, companies, summary and sources for full-text search; kept current by stories.search_vector.', null=True),
         ),
         AddIndexOnPostgreSQL(
             model_name='story',

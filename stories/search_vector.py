@@ -41,9 +41,13 @@ def story_search_vector():
     )
     return (
         SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector(Coalesce(Subquery(company_names), Value(""), output_field=TextField()), weight="A", config=SEARCH_CONFIG)
+        + SearchVector(
+            Coalesce(Subquery(company_names), Value(""), output_field=TextField()), weight="A", config=SEARCH_CONFIG
+        )
         + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
-        + SearchVector(Coalesce(Subquery(source_texts), Value(""), output_field=TextField()), weight="C", config=SEARCH_CONFIG)
+        + SearchVector(
+            Coalesce(Subquery(source_texts), Value(""), output_field=TextField()), weight="C", config=SEARCH_CONFIG
+        )
     )
 
 

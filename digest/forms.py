@@ -20,10 +20,10 @@ class SearchForm(forms.Form):
         error_messages={"max_length": f"Searches are limited to {MAX_QUERY_LENGTH} characters: try fewer words."},
     )
     company = forms.ModelChoiceField(
-        queryset=None, to_field_name="slug", required=False, empty_label="Any company", label="Company"
+        queryset=None, to_field_name="slug", required=False, empty_label="Any", label="Company"
     )
     theme = forms.ModelChoiceField(
-        queryset=None, to_field_name="slug", required=False, empty_label="Any theme", label="Theme"
+        queryset=None, to_field_name="slug", required=False, empty_label="Any", label="Theme"
     )
     year = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Year")
 
@@ -32,7 +32,7 @@ class SearchForm(forms.Form):
         self.fields["company"].queryset = public_companies().order_by("name")
         self.fields["theme"].queryset = public_themes().order_by("name")
         years = [day.year for day in Issue.objects.published().dates("week_start", "year", order="DESC")]
-        self.fields["year"].choices = [("", "Any year"), *((year, year) for year in years)]
+        self.fields["year"].choices = [("", "Any"), *((year, year) for year in years)]
         for name in ("company", "theme", "year"):
             self.fields[name].error_messages["invalid_choice"] = f"There is no such {name} to search in."
 

@@ -6,6 +6,7 @@ company that only appears in a draft has no page, no count and no feed.
 """
 
 from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models.functions import Lower
 from taggit.models import Tag
 
 from companies.models import Company
@@ -49,7 +50,7 @@ def companies_with_story_counts():
     return (
         Company.objects.annotate(story_count=Count("stories", filter=published, distinct=True))
         .filter(story_count__gt=0)
-        .order_by("name")
+        .order_by(Lower("name"), "name")
     )
 
 

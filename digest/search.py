@@ -138,8 +138,13 @@ def _excerpt(text, query):
     positions = [lowered.find(word.lower()) for word in _words(query)]
     first = min((position for position in positions if position >= 0), default=0)
     start = max(0, first - SNIPPET_LENGTH // 3)
-    excerpt = text[start : start + SNIPPET_LENGTH]
-    return ("… " if start else "") + excerpt + (" …" if start + SNIPPET_LENGTH < len(text) else "")
+    end = start + SNIPPET_LENGTH
+    # Cut at spaces, never inside a word.
+    if start:
+        start = text.find(" ", start, first) + 1 or first
+    if end < len(text):
+        end = text.rfind(" ", first, end) if text.rfind(" ", first, end) > first else end
+    return ("… " if start else "") + text[start:end].strip() + (" …" if end < len(text) else "")
 
 
 def _mark_words(text, query):

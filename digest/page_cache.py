@@ -3,9 +3,9 @@
 A public page is stored once rendered and served from the cache, without touching the
 database, until something on it changes. Entries are grouped by path: each path has a
 generation token, and every variant of that path (``?page=2``, another host name) is
-stored under the token. Purging a path deletes its token, so all its variants miss at
-once, and a page rendered from old data while the purge ran is stored under the old token,
-where nobody will look.
+stored with the token it was rendered under and served only while that token is current.
+Purging a path deletes its token, so all its variants miss at once, and a page rendered
+from old data while the purge ran carries the old token, so it is never served.
 
 Responses carry a strong ETag and Last-Modified and answer conditional requests with 304.
 """
@@ -43,9 +43,9 @@ def _generation_key(path):
     return f"reader:generation:{path}"
 
 
-def _page_key(path, generation, request):
-    variant = f"{request.scheme}://{request.get_host()}?{request.GET.urlencode()}"
-    return f"reader:page:{generation}:{hashlib.sha256(f'{path}|{variant}'.encode()).hexdigest()}"
+def _page_key(request):
+    variant = f"{request.scheme}://{request.get_host()}{request.path}?{request.GET.urlencode()}"
+    return f"reader:page:{hashlib.sha256(variant.encode()).hexdigest()}"
 
 
 def _is_cacheable_request(request):
@@ -96,25 +96,25 @@ def cache_public_page(view):
     def cached_view(request, *args, **kwargs):
         if not _is_cacheable_request(request):
             return uncached_view(request, *args, **kwargs)
-        path = request.path
-        generation = cache.get(_generation_key(path))
-        if generation is None:
-            # Claim a token before rendering: a purge during the render then orphans this page.
-            cache.add(_generation_key(path), uuid.uuid4().hex, timeout=None)
-            generation = cache.get(_generation_key(path))
-        key = _page_key(path, generation, request)
-        stored = cache.get(key)
-        if stored is not None:
+        generation_key, page_key = _generation_key(request.path), _page_key(request)
+        # One round trip to the cache for a warm page: the token and the page together.
+        found = cache.get_many([generation_key, page_key])
+        generation, stored = found.get(generation_key), found.get(page_key)
+        if generation is not None and stored is not None and stored["generation"] == generation:
             response = HttpResponse(stored["content"])
             for name, value in stored["headers"].items():
                 response[name] = value
             return _conditional(request, response)
+        if generation is None:
+            # Claim a token before rendering: a purge during the render then orphans this page.
+            cache.add(generation_key, uuid.uuid4().hex, timeout=None)
+            generation = cache.get(generation_key)
         response = _rendered(view(request, *args, **kwargs))
         if response.status_code != 200 or response.cookies or response.streaming:
             return response
         _finish(response)
         headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
-        cache.set(key, {"content": response.content, "headers": headers}, PAGE_TIMEOUT)
+        cache.set(page_key, {"generation": generation, "content": response.content, "headers": headers}, PAGE_TIMEOUT)
         return _conditional(request, response)
 
     return cached_view

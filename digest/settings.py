@@ -1,7 +1,7 @@
 """Settings for the digest CMS, driven by environment variables.
 
 The defaults make the quick start work on one machine (SQLite, Celery's filesystem
-transport, local-memory cache). With DEBUG off, missing secrets stop the start-up.
+transport, a file cache in var/). With DEBUG off, missing secrets stop the start-up.
 """
 
 from pathlib import Path

@@ -41,6 +41,7 @@ def reader_pages(db):
         "tag": f"/tags/{story.tags.first().slug}/",
         "search": "/search/?q=durable+execution",
         "search-empty": "/search/",
+        "search-refused": "/search/?q=" + "a" * 201,
         "not-found": "/issues/no-such-issue/",
         "withdrawn": withdrawn.get_absolute_url(),
     }

@@ -66,7 +66,7 @@ def axe_violations(page):
     ]
 
 
-PAGE_STATUSES = {"not-found": 404, "withdrawn": 410}
+PAGE_STATUSES = {"not-found": 404, "withdrawn": 410, "search-refused": 400}
 
 
 def test_every_page_type_is_accessible_and_photographed(browser, live_server, reader_pages):

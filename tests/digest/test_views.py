@@ -135,6 +135,15 @@ def test_withdrawn_issue_is_gone_without_its_content(client):
     assert '<link rel="stylesheet"' in html  # in the site's design
 
 
+def test_server_errors_get_a_page_in_the_site_design(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    html = html_of(response)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in html and 'href="/static/css/site.css"' in html
+
+
 def test_unknown_addresses_get_the_friendly_404(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404

@@ -89,7 +89,7 @@ def _issue_json_ld(request, issue, stories):
         "url": url,
         "name": issue.title,
         "issueNumber": str(issue.number),
-        "datePublished": issue.published_at.isoformat() if issue.published_at else None,
+        "datePublished": issue.published_at.isoformat(),
         "dateModified": issue.updated_at.isoformat(),
         "description": strip_tags(issue.week_in_review_html).strip()[:300],
         "isPartOf": {"@type": "Periodical", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
@@ -99,7 +99,11 @@ def _issue_json_ld(request, issue, stories):
                 "headline": story.title,
                 "url": f"{url}#{story.slug}",
                 "about": [
-                    {"@type": "Organization", "name": company.name, "url": company.website or None}
+                    {
+                        "@type": "Organization",
+                        "name": company.name,
+                        **({"url": company.website} if company.website else {}),
+                    }
                     for company in story.companies.all()
                 ],
             }

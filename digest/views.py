@@ -54,10 +54,17 @@ def reading_minutes(*html_texts):
 
 
 def _issue_page(request, issue):
+    # Plain lists (to_attr) rather than related managers: building a manager for each
+    # story and relation was a third of the page's rendering time.
     placements = list(
         Placement.objects.filter(issue=issue)
         .select_related("story")
-        .prefetch_related("story__companies", "story__themes", "story__tags", "story__sources")
+        .prefetch_related(
+            Prefetch("story__companies", to_attr="company_list"),
+            Prefetch("story__themes", to_attr="theme_list"),
+            Prefetch("story__tags", to_attr="tag_list"),
+            Prefetch("story__sources", to_attr="source_list"),
+        )
         .order_by("section", "position", "id")
     )
     sections = [
@@ -104,7 +111,7 @@ def _issue_json_ld(request, issue, stories):
                         "name": company.name,
                         **({"url": company.website} if company.website else {}),
                     }
-                    for company in story.companies.all()
+                    for company in story.company_list
                 ],
             }
             for story in stories

@@ -65,14 +65,15 @@ def _finish(response):
     return response
 
 
+_CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+
+
 def _conditional(request, response):
-    return get_conditional_response(
-        request, etag=response["ETag"], last_modified=_last_modified(response), response=response
-    )
-
-
-def _last_modified(response):
-    return parse_http_date_safe(response["Last-Modified"])
+    """Answer 304 (or 412) when the request's validators say the client's copy is current."""
+    if not any(header in request.META for header in _CONDITIONAL_HEADERS):
+        return response  # the common case, and a warm page's hot path
+    last_modified = parse_http_date_safe(response["Last-Modified"])
+    return get_conditional_response(request, etag=response["ETag"], last_modified=last_modified, response=response)
 
 
 def public_page(view):

@@ -166,7 +166,7 @@ def issue_page_paths(issue):
         paths.add(theme.get_absolute_url())
         paths.add(reverse("theme_feed", args=[theme.slug]))
         paths.add(reverse("theme_feed_atom", args=[theme.slug]))
-    for tag in Tag.objects.filter(Exists(in_issue.filter(tags=OuterRef("pk")))):
+    for tag in Tag.objects.filter(Exists(in_issue.filter(tags=OuterRef("pk")))).exclude(slug=""):
         paths.add(reverse("tag_detail", args=[tag.slug]))
     return paths
 

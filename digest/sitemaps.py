@@ -48,7 +48,7 @@ class TagSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return public_tags().order_by("name")
+        return public_tags().exclude(slug="").order_by("name")
 
     def location(self, tag):
         return reverse("tag_detail", args=[tag.slug])

@@ -21,7 +21,8 @@ urlpatterns = [
     path("themes/<slug:slug>/", views.theme_detail, name="theme_detail"),
     path("themes/<slug:slug>/feed/", cache_public_page(feeds.ThemeFeed()), name="theme_feed"),
     path("themes/<slug:slug>/feed/atom/", cache_public_page(feeds.AtomThemeFeed()), name="theme_feed_atom"),
-    path("tags/<slug:slug>/", views.tag_detail, name="tag_detail"),
+    # Tag slugs are made by django-taggit and may be Unicode ("日本"), so any path segment.
+    path("tags/<str:slug>/", views.tag_detail, name="tag_detail"),
     path("search/", views.search, name="search"),
     path("feed/", cache_public_page(feeds.IssueFeed()), name="issue_feed"),
     path("feed/atom/", cache_public_page(feeds.AtomIssueFeed()), name="issue_feed_atom"),

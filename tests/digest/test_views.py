@@ -379,6 +379,18 @@ def test_tag_page_lists_published_stories(client):
     assert client.get("/tags/secret-tag/").status_code == 404
 
 
+def test_any_tag_name_gets_a_working_page(client):
+    story = PlacementFactory(issue=IssueFactory(published=True), story__title="Tokyo region").story
+    story.tags.add("日本", "c++", "++")
+    response = client.get(story.placement.issue.get_absolute_url())
+    assert response.status_code == 200
+    html = html_of(response)
+    assert '<a class="tag" href="/tags/%E6%97%A5%E6%9C%AC/">#日本</a>' in html
+    assert "#++" in html
+    assert "Tokyo region" in html_of(client.get("/tags/%E6%97%A5%E6%9C%AC/"))
+    assert "/tags/%E6%97%A5%E6%9C%AC/" in html_of(client.get("/sitemap.xml"))
+
+
 def test_theme_only_in_drafts_is_not_found(client):
     theme = ThemeFactory(slug="secret-theme")
     PlacementFactory(issue=IssueFactory(), story__themes=[theme])

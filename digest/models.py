@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from stories.models import Story, validate_no_top_level_headings
 from stories.rendering import RenderedMarkdownModel
@@ -52,13 +54,25 @@ class Issue(RenderedMarkdownModel, models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    share_links_generation = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Raised to revoke every share link made before."
+    )
 
     objects = IssueQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=["week_in_review_html", "patterns_html", "updated_at", "version", "share_links_generation"]
+    )
 
     rendered_fields = {"week_in_review": "week_in_review_html", "patterns": "patterns_html"}
 
     class Meta:
         ordering = ["-week_start", "-number"]
+        permissions = [
+            ("review_issue", "Can send issues to review, approve them and request changes"),
+            ("publish_issue", "Can schedule, publish, withdraw issues and share previews"),
+            ("correct_issue", "Can correct published issues and their stories"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(week_start__lte=models.F("week_end")),
@@ -89,9 +103,44 @@ class Placement(models.Model):
     section = models.PositiveSmallIntegerField(choices=Section.choices, default=Section.TOP_STORIES)
     position = models.PositiveIntegerField(default=0, help_text="Order within the section, smallest first.")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["issue", "section", "position", "id"]
         indexes = [models.Index(fields=["issue", "section", "position"])]
 
     def __str__(self):
         return f"{self.story} in {self.issue} ({self.get_section_display()})"
+
+
+class IssueEvent(models.Model):
+    """The audit log: one row per workflow transition or correction of an issue."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, choices=IssueState.choices)
+    to_state = models.CharField(max_length=20, choices=IssueState.choices)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.action}: {self.from_state} → {self.to_state}"
+
+
+class Correction(models.Model):
+    """A public note of a change made to an issue after it was published."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="corrections")
+    note = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.note

@@ -3,14 +3,11 @@ from django.urls import path
 
 from . import views
 
-admin.site.site_header = "Engineering @ Scale"
-admin.site.site_title = "Engineering @ Scale CMS"
-admin.site.index_title = "Newsroom"
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("issues/<slug:slug>/", views.issue_detail, name="issue_detail"),
     path("companies/<slug:slug>/", views.company_detail, name="company_detail"),
     path("themes/<slug:slug>/", views.theme_detail, name="theme_detail"),
+    path("preview/<str:token>/", views.issue_share_preview, name="issue_share_preview"),
     path("admin/", admin.site.urls),
 ]

@@ -5,9 +5,11 @@ from companies.models import Company
 from stories.models import Story, Theme
 
 from .models import Issue, Placement, Section
+from .previews import InvalidShareLink, issue_for_share_token
 
 
-def _issue_page(request, issue):
+def render_issue_page(request, issue, *, preview=False):
+    """Render an issue as readers see it; ``preview`` marks an unpublished view as a draft."""
     placements = list(
         Placement.objects.filter(issue=issue)
         .select_related("story")
@@ -17,18 +19,31 @@ def _issue_page(request, issue):
     sections = [
         (section, [placement.story for placement in placements if placement.section == section]) for section in Section
     ]
-    return render(request, "digest/issue_detail.html", {"issue": issue, "sections": sections})
+    context = {"issue": issue, "sections": sections, "corrections": issue.corrections.all(), "preview": preview}
+    response = render(request, "digest/issue_detail.html", context)
+    if preview:
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def home(request):
     issue = Issue.objects.latest_published()
     if issue is None:
         return render(request, "digest/issue_none.html")
-    return _issue_page(request, issue)
+    return render_issue_page(request, issue)
 
 
 def issue_detail(request, slug):
-    return _issue_page(request, get_object_or_404(Issue.objects.published(), slug=slug))
+    return render_issue_page(request, get_object_or_404(Issue.objects.published(), slug=slug))
+
+
+def issue_share_preview(request, token):
+    try:
+        issue = issue_for_share_token(token)
+    except InvalidShareLink:
+        return render(request, "digest/share_link_invalid.html", status=403)
+    return render_issue_page(request, issue, preview=True)
 
 
 def _published_stories():

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
 from companies.models import web_url_validator
@@ -48,6 +49,11 @@ class Story(RenderedMarkdownModel, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=["summary_html", "updated_at", "version"], m2m_fields=[companies, themes]
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -67,6 +73,8 @@ class Source(models.Model):
     url = models.URLField(
         "URL", max_length=1000, blank=True, validators=[web_url_validator], help_text="http or https only."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "id"]

@@ -70,9 +70,9 @@ def test_latest_published_issue_is_the_home_page(client):
 def test_issue_page_queries_do_not_grow_with_stories(client, django_assert_num_queries):
     small = issue_with_stories(top=2, threads=1, published=True)
     large = issue_with_stories(top=25, threads=15, published=True)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert client.get(small.get_absolute_url()).status_code == 200
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert client.get(large.get_absolute_url()).status_code == 200
 
 

@@ -28,7 +28,7 @@ class Checklist:
 
 
 def run_checklist(issue):
-    """Check an issue before approval and publication; five queries whatever its size."""
+    """Check an issue before approval and publication; four queries whatever its size."""
     checklist = Checklist()
     block, warn = checklist.blocking.append, checklist.warnings.append
     placements = list(

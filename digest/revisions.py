@@ -43,7 +43,9 @@ def restore_revision(*, obj, history_id, by):
         locked._history_user = by
         locked.save()
         for field in record._history_m2m_fields:
-            getattr(locked, field.name).set([row.pk for row in getattr(record, field.name).all()])
+            # Historical m2m rows are copies of the through rows: read the target's id.
+            target = f"{field.m2m_reverse_field_name()}_id"
+            getattr(locked, field.name).set([getattr(row, target) for row in getattr(record, field.name).all()])
         if children is not None:
             _replace_children(locked, children, by)
         issue = _issue_of(locked)

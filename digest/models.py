@@ -144,3 +144,66 @@ class Correction(models.Model):
 
     def __str__(self):
         return self.note
+
+
+class RunState(models.TextChoices):
+    PENDING = "pending", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_RUN_STATES = [RunState.PENDING, RunState.RUNNING, RunState.FAILED]
+
+
+class PublicationRun(models.Model):
+    """One durable attempt to publish an issue: its steps are recorded as they complete."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="publication_runs")
+    state = models.CharField(max_length=20, choices=RunState.choices, default=RunState.PENDING, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The database, not a message broker, guarantees one open publication per issue.
+            models.UniqueConstraint(
+                fields=["issue"], condition=models.Q(state__in=OPEN_RUN_STATES), name="one_open_run_per_issue"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Publication of {self.issue} ({self.get_state_display().lower()})"
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class PublicationStep(models.Model):
+    run = models.ForeignKey(PublicationRun, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=40)
+    status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="Not retried before this time (backoff).")
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "position"], name="one_step_per_position")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_status_display().lower()})"

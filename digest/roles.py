@@ -20,7 +20,7 @@ _EDITING = [
     "stories.delete_story", "stories.delete_theme", "companies.delete_company", "taggit.delete_tag",
     "digest.add_issue", "digest.change_issue",
     "digest.add_placement", "digest.change_placement", "digest.delete_placement",
-    "digest.review_issue",
+    "digest.review_issue", "digest.view_publicationrun", "digest.view_publicationstep",
 ]  # fmt: skip
 _PUBLISHING = ["digest.delete_issue", "digest.publish_issue", "digest.correct_issue"]
 
@@ -45,9 +45,13 @@ def sync_roles(apps=global_apps):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, names in ROLE_PERMISSIONS.items():
-        wanted = []
+        wanted, missing = [], []
         for name in names:
             app_label, codename = name.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            (wanted if permission else missing).append(permission or name)
+        # An early migration runs before later models exist; the migration adding them syncs again.
+        if missing and apps is global_apps:
+            raise LookupError(f"Unknown permissions for {role}: {', '.join(missing)}")
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set(wanted)

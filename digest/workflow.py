@@ -71,34 +71,45 @@ def available_transitions(issue, user):
     return [t for t in TRANSITIONS.values() if issue.state in t.sources and user.has_perm(t.permission)]
 
 
-def _transition(name, *, issue, by, comment="", system=False, **changes):
-    """Apply a transition under a row lock; ``system`` is the scheduler acting on its own."""
+def _checked(name, *, issue, by, comment, system):
+    """Lock the issue and check the transition may happen; call inside a transaction."""
     transition = TRANSITIONS[name]
+    locked = Issue.objects.select_for_update().get(pk=issue.pk)
+    if not system and not by.has_perm(transition.permission):
+        raise PermissionDenied(f"You may not {transition.label.lower()} issues.")
+    if locked.state not in transition.sources:
+        raise TransitionNotAllowed(
+            f"Issue #{locked.number} is {locked.get_state_display().lower()}; "
+            f"“{transition.label}” applies only to {_names(transition.sources)} issues."
+        )
+    if transition.needs_comment and not comment:
+        raise TransitionNotAllowed(f"“{transition.label}” needs a comment saying why.")
+    if transition.runs_checklist:
+        checklist = run_checklist(locked)
+        if not checklist.passed:
+            raise ChecklistFailed(checklist)
+    return transition, locked
+
+
+def _transition(name, *, issue, by, comment="", system=False, **changes):
+    """Apply a transition under a row lock; ``system`` skips the permission check for the
+    publish run and the scheduler, which act on a request already checked (``by`` may be None).
+    """
     comment = comment.strip()
     with transaction.atomic():
-        locked = Issue.objects.select_for_update().get(pk=issue.pk)
-        if not system and not by.has_perm(transition.permission):
-            raise PermissionDenied(f"You may not {transition.label.lower()} issues.")
-        if locked.state not in transition.sources:
-            raise TransitionNotAllowed(
-                f"Issue #{locked.number} is {locked.get_state_display().lower()}; "
-                f"“{transition.label}” applies only to {_names(transition.sources)} issues."
-            )
-        if transition.needs_comment and not comment:
-            raise TransitionNotAllowed(f"“{transition.label}” needs a comment saying why.")
-        if transition.runs_checklist:
-            checklist = run_checklist(locked)
-            if not checklist.passed:
-                raise ChecklistFailed(checklist)
+        transition, locked = _checked(name, issue=issue, by=by, comment=comment, system=system)
         from_state = locked.state
         locked.state = transition.target
         for field, value in changes.items():
             setattr(locked, field, value)
         locked.save(update_fields=["state", *changes, "updated_at"])
         IssueEvent.objects.create(
-            issue=locked, actor=None if system else by, action=name, from_state=from_state,
-            to_state=locked.state, comment=comment,
-        )  # fmt: skip
+            issue=locked, actor=by, action=name, from_state=from_state, to_state=locked.state, comment=comment
+        )
+        if transition.target in (S.APPROVED, S.WITHDRAWN):
+            from .publishing import cancel_open_runs  # publishing builds on this module
+
+            cancel_open_runs(locked)
     _refresh(issue, locked)
     return issue
 
@@ -137,11 +148,21 @@ def unschedule(*, issue, by, comment=""):
     return _transition("unschedule", issue=issue, by=by, comment=comment, publish_at=None)
 
 
-def publish(*, issue, by, comment="", system=False):
-    """Make the issue public now; ``system`` is the scheduler publishing a due issue."""
-    return _transition(
-        "publish", issue=issue, by=by, comment=comment, system=system, published_at=issue.published_at or timezone.now()
-    )
+def publish(*, issue, by, comment=""):
+    """Publish the issue now: check, then start its durable publish run (returned).
+
+    The issue turns published when the run's first step runs, on a worker.
+    """
+    from .publishing import start_publication  # publishing builds on this module
+
+    with transaction.atomic():
+        _checked("publish", issue=issue, by=by, comment=comment.strip(), system=False)
+        return start_publication(issue=issue, by=by)
+
+
+def publish_now(*, issue, by):
+    """The publish run's first step: the issue goes live. ``by`` requested it (None: the scheduler)."""
+    return _transition("publish", issue=issue, by=by, system=True, published_at=issue.published_at or timezone.now())
 
 
 def withdraw(*, issue, by, comment):

@@ -7,7 +7,7 @@ kept as a revision. Dependencies still point one way: digest → stories → com
 
 from django.contrib import admin
 
-from . import companies, issues, stories  # noqa: F401 - registers the model admins
+from . import companies, issues, publishing, stories  # noqa: F401 - registers the model admins
 
 admin.site.site_header = "Engineering @ Scale"
 admin.site.site_title = "Engineering @ Scale CMS"

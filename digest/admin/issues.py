@@ -142,6 +142,8 @@ class IssueAdmin(CorrectionAdmin, RevisionsAdmin):
                 "transitions": workflow.available_transitions(issue, request.user),
                 "events": issue.events.select_related("actor")[:50],
                 "corrections": issue.corrections.all(),
+                "runs": issue.publication_runs.prefetch_related("steps")[:5],
+                "overdue": issue.state == "scheduled" and issue.publish_at and issue.publish_at <= timezone.now(),
                 "site_time_zone": settings.TIME_ZONE,
                 "can_share": request.user.has_perm("digest.publish_issue"),
                 "share_days": previews.DEFAULT_DAYS,
@@ -175,7 +177,10 @@ class IssueAdmin(CorrectionAdmin, RevisionsAdmin):
         except (workflow.TransitionNotAllowed, PermissionDenied, ValueError) as error:
             messages.error(request, str(error) or "You may not do that.")
         else:
-            messages.success(request, f"Issue #{issue.number} is now {issue.get_state_display().lower()}.")
+            if name == "publish":
+                messages.success(request, f"Issue #{issue.number} is queued for publication; it goes live in seconds.")
+            else:
+                messages.success(request, f"Issue #{issue.number} is now {issue.get_state_display().lower()}.")
         return self._back(issue)
 
     def preview_view(self, request, object_id):

@@ -57,12 +57,15 @@ def test_issue_page_shows_state_checklist_buttons_and_audit_log(editor):
     assert "No workflow changes yet." in html
 
 
-def test_buttons_move_the_issue_and_log_it(editor, publisher):
+def test_buttons_move_the_issue_and_log_it(editor, publisher, django_capture_on_commit_callbacks):
     issue = issue_with_stories()
     response = transition(editor, issue, "send_to_review")
     assert "is now in review" in " ".join(messages_of(response))
     transition(editor, issue, "approve", comment="Looks good")
-    response = transition(publisher, issue, "publish")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = transition(publisher, issue, "publish")
+    assert "queued for publication" in " ".join(messages_of(response))
+    response = publisher.get(change_url(issue))
     issue.refresh_from_db()
     assert issue.state == IssueState.PUBLISHED
     html = response.content.decode()

@@ -27,5 +27,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 system-deps:
 	./bin/system-deps
 
+# Benchmarks: figures against budgets, on PostgreSQL and Redis on 127.0.0.1 (see README).
+bench: install system-deps
+	$(BIN)/python bench/publish.py
+
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

@@ -34,15 +34,27 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """Open pages in fresh browser contexts (one per person); all are closed after the test."""
-    contexts = []
+    """Open pages in fresh browser contexts (one per person); all are closed after the test.
+
+    The test fails if any page broke the Content-Security-Policy or raised a script error.
+    """
+    contexts, problems = [], []
 
     def open_page(**options):
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: _note(problems, page, message))
+        page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert problems == [], "The browser reported problems"
+
+
+def _note(problems, page, message):
+    if message.type == "error" and ("Content Security Policy" in message.text or "Refused" in message.text):
+        problems.append(f"{page.url}: {message.text}")

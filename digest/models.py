@@ -1,10 +1,11 @@
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from stories.models import Story, validate_no_top_level_headings
+from stories.models import ISSUE_TEXT_MAX_LENGTH, Story, validate_no_top_level_headings
 from stories.rendering import RenderedMarkdownModel
 
 
@@ -42,11 +43,17 @@ class Issue(RenderedMarkdownModel, models.Model):
     week_start = models.DateField()
     week_end = models.DateField()
     week_in_review = models.TextField(
-        "Week in Review", blank=True, validators=[validate_no_top_level_headings], help_text="Markdown."
+        "Week in Review",
+        blank=True,
+        validators=[validate_no_top_level_headings, MaxLengthValidator(ISSUE_TEXT_MAX_LENGTH)],
+        help_text="Markdown.",
     )
     week_in_review_html = models.TextField(blank=True, editable=False)
     patterns = models.TextField(
-        "Patterns Across Companies", blank=True, validators=[validate_no_top_level_headings], help_text="Markdown."
+        "Patterns Across Companies",
+        blank=True,
+        validators=[validate_no_top_level_headings, MaxLengthValidator(ISSUE_TEXT_MAX_LENGTH)],
+        help_text="Markdown.",
     )
     patterns_html = models.TextField(blank=True, editable=False)
     state = models.CharField(max_length=20, choices=IssueState.choices, default=IssueState.DRAFT, db_index=True)

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 # Only web links: a javascript: or file: URL must never reach a reader's page or the PDF.
 web_url_validator = URLValidator(schemes=["http", "https"])
@@ -26,7 +27,10 @@ class Company(models.Model):
         help_text="The owning company, e.g. Amazon for AWS.",
     )
 
+    version = models.PositiveIntegerField(default=0, editable=False)
+
     objects = CompanyQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["name"]

@@ -60,6 +60,8 @@ SECTION_HEADINGS = {
     Section.DEVELOPING_THREADS.label: Section.DEVELOPING_THREADS,
     PATTERNS: None,
 }
+MAX_FILE_CHARACTERS = 1_000_000  # the demo issue is 6,000; this bounds time and memory
+MAX_STORIES = 200
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _FIELD = re.compile(r"^(?P<key>[a-z_]+):(?: (?P<value>.*))?$")
 
@@ -200,6 +202,10 @@ def parse_issue(text):
     """Parse the text of an issue file; raise IssueFileError naming the first bad line."""
     if "\x00" in text:
         raise IssueFileError(1, "the file contains binary data (a NUL byte); expected UTF-8 Markdown text.")
+    if len(text) > MAX_FILE_CHARACTERS:
+        raise IssueFileError(
+            1, f"the file has {len(text):,} characters; an issue file has at most {MAX_FILE_CHARACTERS:,}."
+        )
     lines = text.replace("\r\n", "\n").split("\n")
     fields, field_lines, body_start = _parse_front_matter(lines)
     parsed = ParsedIssue(fields=fields, field_lines=field_lines)
@@ -244,6 +250,10 @@ def parse_issue(text):
                 raise IssueFileError(
                     number,
                     f"a story ('## {title}') {where}; stories belong under '# Top Stories' or '# Developing Threads'.",
+                )
+            if len(parsed.stories) == MAX_STORIES:
+                raise IssueFileError(
+                    number, f"more than {MAX_STORIES} stories; an issue file has at most {MAX_STORIES}."
                 )
             current_story = ParsedStory(line=number, title=title, section=section)
             parsed.stories.append(current_story)

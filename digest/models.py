@@ -1,8 +1,11 @@
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
-from stories.models import Story, validate_no_top_level_headings
+from stories.models import ISSUE_TEXT_MAX_LENGTH, Story, validate_no_top_level_headings
 from stories.rendering import RenderedMarkdownModel
 
 
@@ -54,11 +57,17 @@ class Issue(RenderedMarkdownModel, models.Model):
     week_start = models.DateField()
     week_end = models.DateField()
     week_in_review = models.TextField(
-        "Week in Review", blank=True, validators=[validate_no_top_level_headings], help_text="Markdown."
+        "Week in Review",
+        blank=True,
+        validators=[validate_no_top_level_headings, MaxLengthValidator(ISSUE_TEXT_MAX_LENGTH)],
+        help_text="Markdown.",
     )
     week_in_review_html = models.TextField(blank=True, editable=False)
     patterns = models.TextField(
-        "Patterns Across Companies", blank=True, validators=[validate_no_top_level_headings], help_text="Markdown."
+        "Patterns Across Companies",
+        blank=True,
+        validators=[validate_no_top_level_headings, MaxLengthValidator(ISSUE_TEXT_MAX_LENGTH)],
+        help_text="Markdown.",
     )
     patterns_html = models.TextField(blank=True, editable=False)
     state = models.CharField(max_length=20, choices=IssueState.choices, default=IssueState.DRAFT, db_index=True)
@@ -66,13 +75,25 @@ class Issue(RenderedMarkdownModel, models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    share_links_generation = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Raised to revoke every share link made before."
+    )
 
     objects = IssueQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=["week_in_review_html", "patterns_html", "updated_at", "version", "share_links_generation"]
+    )
 
     rendered_fields = {"week_in_review": "week_in_review_html", "patterns": "patterns_html"}
 
     class Meta:
         ordering = ["-week_start", "-number"]
+        permissions = [
+            ("review_issue", "Can send issues to review, approve them and request changes"),
+            ("publish_issue", "Can schedule, publish, withdraw issues and share previews"),
+            ("correct_issue", "Can correct published issues and their stories"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(week_start__lte=models.F("week_end")),
@@ -103,9 +124,107 @@ class Placement(models.Model):
     section = models.PositiveSmallIntegerField(choices=Section.choices, default=Section.TOP_STORIES)
     position = models.PositiveIntegerField(default=0, help_text="Order within the section, smallest first.")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["issue", "section", "position", "id"]
         indexes = [models.Index(fields=["issue", "section", "position"])]
 
     def __str__(self):
         return f"{self.story} in {self.issue} ({self.get_section_display()})"
+
+
+class IssueEvent(models.Model):
+    """The audit log: one row per workflow transition or correction of an issue."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, choices=IssueState.choices)
+    to_state = models.CharField(max_length=20, choices=IssueState.choices)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.action}: {self.from_state} → {self.to_state}"
+
+
+class Correction(models.Model):
+    """A public note of a change made to an issue after it was published."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="corrections")
+    note = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.note
+
+
+class RunState(models.TextChoices):
+    PENDING = "pending", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_RUN_STATES = [RunState.PENDING, RunState.RUNNING, RunState.FAILED]
+
+
+class PublicationRun(models.Model):
+    """One durable attempt to publish an issue: its steps are recorded as they complete."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="publication_runs")
+    state = models.CharField(max_length=20, choices=RunState.choices, default=RunState.PENDING, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The database, not a message broker, guarantees one open publication per issue.
+            models.UniqueConstraint(
+                fields=["issue"], condition=models.Q(state__in=OPEN_RUN_STATES), name="one_open_run_per_issue"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Publication of {self.issue} ({self.get_state_display().lower()})"
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class PublicationStep(models.Model):
+    run = models.ForeignKey(PublicationRun, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=40)
+    status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="Not retried before this time (backoff).")
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "position"], name="one_step_per_position")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_status_display().lower()})"

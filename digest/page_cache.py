@@ -31,12 +31,7 @@ PAGE_TIMEOUT = 24 * 60 * 60
 # Query strings a cached page may vary on; any other query string is rendered afresh, so
 # that made-up parameters cannot fill the cache.
 CACHED_PARAMETERS = {"page"}
-# The reader site needs no script, no inline style and no frames: say so to the browser.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-_KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control", "Content-Security-Policy")
+_KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control")
 
 
 def _generation_key(path):
@@ -53,7 +48,10 @@ def _is_cacheable_request(request):
 
 
 def _finish(response):
-    """Add the validators and caching headers every public page carries."""
+    """Add the validators and caching headers every public page carries.
+
+    The Content-Security-Policy comes from django-csp's middleware, for every page.
+    """
     if not response.has_header("ETag"):
         response["ETag"] = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
     if not response.has_header("Last-Modified"):
@@ -61,7 +59,6 @@ def _finish(response):
     # Browsers and proxies may keep a copy but must ask again each time (a cheap 304), so
     # a purge here is never hidden behind a stale copy elsewhere.
     patch_cache_control(response, public=True, no_cache=True)
-    response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     return response
 
 
@@ -77,7 +74,7 @@ def _conditional(request, response):
 
 
 def public_page(view):
-    """Give a public view's successful responses validators, caching headers and the CSP, uncached."""
+    """Give a public view's successful responses validators and caching headers, uncached."""
 
     @wraps(view)
     def public_view(request, *args, **kwargs):

@@ -4,6 +4,7 @@ The defaults make the quick start work on one machine (SQLite, Celery's filesyst
 transport, a file cache in var/). With DEBUG off, missing secrets stop the start-up.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.sitemaps",
+    "axes",
     "taggit",
     "simple_history",
     "companies",
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,7 +61,39 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: after 5 failures for one username from one address, 15 minutes' wait.
+# Attempts are counted per username whether or not the account exists, and the lock-out
+# page says the same for both, so it tells nobody which accounts exist.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_VERBOSE = False
+
+# No inline scripts or styles anywhere, the admin included.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "digest.urls"
 WSGI_APPLICATION = "digest.wsgi.application"
@@ -86,11 +121,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=REDIS_URL)  # a separate cache server, if wanted
+if CACHE_REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "digest.redis_cache.ReusingRedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="digest"),
         }
     }
@@ -146,8 +182,13 @@ X_FRAME_OPTIONS = "DENY"
 CELERY_BROKER_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # Redis redelivers an unacknowledged message after this long. Runs are resumed from the
+    # database by the beat long before, so this only bounds how long a lost message lingers.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3, "socket_timeout": 10}
 else:
     CELERY_BROKER_URL = "filesystem://"
+    for folder in ("queue", "processed"):
+        (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
@@ -159,8 +200,33 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Tasks are idempotent, so acknowledge them only once done, and put them back when a worker
+# dies mid-task: a killed worker's publication is taken up again.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a long PDF render does not hold other tasks hostage
+CELERY_TASK_SOFT_TIME_LIMIT = 120
+CELERY_TASK_TIME_LIMIT = 180  # a task that hangs is killed; its run resumes from the database
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 200  # PDF rendering holds memory: recycle worker processes
+# When the broker is down, a publisher's click fails fast (the run is in the database and
+# the beat queues it once the broker is back) rather than hanging the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "publish-due-issues": {
+        "task": "digest.tasks.publish_due",
+        "schedule": env.float("PUBLISH_DUE_INTERVAL_SECONDS", default=60.0),
+    },
+}
+
+# The publish run (digest/publishing.py).
+PUBLISHING_MAX_ATTEMPTS = env.int("PUBLISHING_MAX_ATTEMPTS", default=5)
+PUBLISHING_RETRY_BACKOFF_SECONDS = env.float("PUBLISHING_RETRY_BACKOFF_SECONDS", default=10.0)
+PUBLISHING_RETRY_BACKOFF_MAX_SECONDS = 600.0
+# {"step name": seconds}: slows a step so the fault tests can kill a worker in the middle of it.
+PUBLISHING_FAULT_DELAYS = env.json("PUBLISHING_FAULT_DELAYS", default={})
 
 TAGGIT_CASE_INSENSITIVE = True
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour: a typed "example.com" means https

@@ -6,10 +6,6 @@ from . import feeds, views
 from .page_cache import cache_public_page
 from .sitemaps import SITEMAPS
 
-admin.site.site_header = "Engineering @ Scale"
-admin.site.site_title = "Engineering @ Scale CMS"
-admin.site.index_title = "Newsroom"
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("issues/", views.issue_archive, name="issue_archive"),
@@ -29,5 +25,6 @@ urlpatterns = [
     path("sitemap.xml", cache_public_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
+    path("preview/<str:token>/", views.issue_share_preview, name="issue_share_preview"),
     path("admin/", admin.site.urls),
 ]

@@ -23,6 +23,7 @@ from stories.models import Theme
 from .forms import SearchForm
 from .models import Issue, IssueState, Placement, Section
 from .page_cache import cache_public_page, public_page
+from .previews import InvalidShareLink, issue_for_share_token
 from .public import (
     companies_with_story_counts,
     coverage,
@@ -53,7 +54,8 @@ def reading_minutes(*html_texts):
     return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 
-def _issue_page(request, issue):
+def render_issue_page(request, issue, *, preview=False):
+    """Render an issue as readers see it; ``preview`` marks an unpublished view as a draft."""
     # Plain lists (to_attr) rather than related managers: building a manager for each
     # story and relation was a third of the page's rendering time.
     placements = list(
@@ -75,6 +77,8 @@ def _issue_page(request, issue):
     context = {
         "issue": issue,
         "sections": sections,
+        "corrections": issue.corrections.all(),
+        "preview": preview,
         "reading_minutes": reading_minutes(
             issue.week_in_review_html, issue.patterns_html, *(story.summary_html for story in stories)
         ),
@@ -83,7 +87,11 @@ def _issue_page(request, issue):
         "json_ld": _issue_json_ld(request, issue, stories),
         "canonical_path": issue.get_absolute_url(),
     }
-    return render(request, "digest/issue_detail.html", context)
+    response = render(request, "digest/issue_detail.html", context)
+    if preview:
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _issue_json_ld(request, issue, stories):
@@ -96,7 +104,7 @@ def _issue_json_ld(request, issue, stories):
         "url": url,
         "name": issue.title,
         "issueNumber": str(issue.number),
-        "datePublished": issue.published_at.isoformat(),
+        **({"datePublished": issue.published_at.isoformat()} if issue.published_at else {}),
         "dateModified": issue.updated_at.isoformat(),
         "description": strip_tags(issue.week_in_review_html).strip()[:300],
         "isPartOf": {"@type": "Periodical", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
@@ -125,7 +133,7 @@ def home(request):
     issue = Issue.objects.latest_published()
     if issue is None:
         return render(request, "digest/issue_none.html")
-    return _issue_page(request, issue)
+    return render_issue_page(request, issue)
 
 
 @require_safe
@@ -133,10 +141,19 @@ def home(request):
 def issue_detail(request, slug):
     issue = Issue.objects.published().filter(slug=slug).first()
     if issue is not None:
-        return _issue_page(request, issue)
+        return render_issue_page(request, issue)
     if Issue.objects.filter(slug=slug, state=IssueState.WITHDRAWN).exists():
         return render(request, "410.html", status=410)
     raise Http404("No published issue at this address.")
+
+
+def issue_share_preview(request, token):
+    # Never through the page cache: a preview is private and shows unpublished work.
+    try:
+        issue = issue_for_share_token(token)
+    except InvalidShareLink:
+        return render(request, "digest/share_link_invalid.html", status=403)
+    return render_issue_page(request, issue, preview=True)
 
 
 @require_safe

@@ -2,13 +2,20 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
 from companies.models import web_url_validator
 
 from .rendering import RenderedMarkdownModel, atx_heading_levels
+
+# Bounds on editor text keep Markdown rendering fast whatever is pasted in (a story summary
+# is a few paragraphs; 10,000 characters of the worst Markdown render in about 0.15 s).
+SUMMARY_MAX_LENGTH = 10_000
+ISSUE_TEXT_MAX_LENGTH = 20_000
 
 
 def validate_no_top_level_headings(text):
@@ -38,7 +45,7 @@ class Story(RenderedMarkdownModel, models.Model):
     slug = models.SlugField(max_length=300, unique=True, help_text="Used as the story's anchor and address.")
     summary = models.TextField(
         blank=True,
-        validators=[validate_no_top_level_headings],
+        validators=[validate_no_top_level_headings, MaxLengthValidator(SUMMARY_MAX_LENGTH)],
         help_text="Markdown. Use ### for headings inside a summary.",
     )
     summary_html = models.TextField(blank=True, editable=False)
@@ -54,6 +61,11 @@ class Story(RenderedMarkdownModel, models.Model):
         null=True,
         editable=False,
         help_text="Title, companies, summary and sources for full-text search; kept current by stories.search_vector.",
+    )
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=["summary_html", "updated_at", "version", "search_vector"], m2m_fields=[companies, themes]
     )
 
     class Meta:
@@ -76,6 +88,8 @@ class Source(models.Model):
     url = models.URLField(
         "URL", max_length=1000, blank=True, validators=[web_url_validator], help_text="http or https only."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "id"]

@@ -41,3 +41,14 @@ def superuser(db):
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def postgresql(db):
+    """For tests that need PostgreSQL itself (row locks, a second process on the same data)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI") == "true":
+            pytest.fail("This test needs PostgreSQL, and CI must provide it (DATABASE_URL).")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL (see README)")

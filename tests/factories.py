@@ -114,3 +114,16 @@ def issue_with_stories(*, top=2, threads=1, **issue_fields):
     for position in range(threads):
         PlacementFactory(issue=issue, section=Section.DEVELOPING_THREADS, position=position)
     return issue
+
+
+def user_in_role(role, username=None):
+    """A staff user in one of the newsroom's groups (Contributor, Editor, Publisher)."""
+    from django.contrib.auth.models import Group
+
+    from digest.roles import sync_roles
+
+    if not Group.objects.filter(name=role).exists():
+        sync_roles()  # transactional tests empty the tables, groups from the migration included
+    user = UserFactory(username=username or role.lower(), is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user

@@ -206,3 +206,37 @@ def test_import_command_reports_the_file_and_line(tmp_path):
 def test_export_command_names_an_unknown_slug():
     with pytest.raises(CommandError, match="No issue with slug 'nope'"):
         call_command("export_issue", "nope")
+
+
+def test_hostile_files_get_clear_errors_quickly(tmp_path):
+    import time
+
+    IssueFactory(number=50)
+    before = counts()
+    story = "## S{0}\nslug: s{0}\n\nText.\n\n"
+    hostile = {
+        "huge": (FRONT + "# Week in Review\n\n" + "word " * 250_000, 1, "at most 1,000,000"),
+        "too many stories": (
+            FRONT + "# Top Stories\n\n" + "".join(story.format(n) for n in range(201)),
+            8 + 2 + 5 * 200,  # the 201st story's heading
+            "more than 200 stories",
+        ),
+        "pathological markdown": (FRONT + "# Top Stories\n\n## S\n\n" + "[" * 20_000, 12, "at most 10000 characters"),
+        "truncated front matter": ("---\nnumber: 1\ntitle: Half a fi", 1, "never closed"),
+    }
+    for name, (text, line, message) in hostile.items():
+        started = time.perf_counter()
+        with pytest.raises(IssueFileError) as error:
+            import_issue(text)
+        assert time.perf_counter() - started < 2, name
+        assert error.value.line == line, name
+        assert message in error.value.message, name
+    assert counts() == before
+
+
+def test_other_encodings_are_refused_by_the_command(tmp_path, demo_text):
+    path = tmp_path / "utf16.md"
+    path.write_text(demo_text, encoding="utf-16")
+    with pytest.raises(CommandError, match="not UTF-8"):
+        call_command("import_issue", str(path))
+    assert Issue.objects.count() == 0

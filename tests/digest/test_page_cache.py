@@ -75,7 +75,8 @@ def test_pages_carry_validators_and_answer_conditional_requests(client, site):
     first = client.get(url)
     assert first["ETag"].startswith('"') and first["Last-Modified"]
     assert "no-cache" in first["Cache-Control"] and "public" in first["Cache-Control"]
-    assert "script-src 'none'" in first["Content-Security-Policy"]
+    assert "unsafe-inline" not in first["Content-Security-Policy"]
+    assert client.get(url)["Content-Security-Policy"] == first["Content-Security-Policy"]  # from the cache too
     not_modified = client.get(url, headers={"If-None-Match": first["ETag"]})
     assert not_modified.status_code == 304 and not_modified.content == b""
     since = client.get(url, headers={"If-Modified-Since": first["Last-Modified"]})
@@ -186,3 +187,37 @@ def test_made_up_query_strings_are_not_cached(client, site, django_assert_max_nu
     site["story"].title = "Changed"
     site["story"].save()
     assert "Changed" in text(client, url)
+
+
+def test_the_publication_run_purges_the_pages_it_changes(client, site):
+    """Through the workflow's own publish run, not a simulated one."""
+    from digest import publishing, workflow
+    from tests.factories import user_in_role
+
+    warm(client, ["/", "/issues/", "/companies/netflix/", "/feed/", site["second"].get_absolute_url()])
+    third = IssueFactory(state=IssueState.APPROVED, title="Third issue")
+    PlacementFactory(issue=third, story__title="Brand new story", story__companies=[site["netflix"]])
+    run = workflow.publish(issue=third, by=user_in_role("Publisher"))
+    publishing.advance_run(run.pk)
+    assert '<h1 id="issue-title">Third issue</h1>' in text(client, "/")
+    assert "Third issue" in text(client, "/issues/") and "Third issue" in text(client, "/feed/")
+    assert "Brand new story" in text(client, "/companies/netflix/")
+    assert f'rel="next" href="{third.get_absolute_url()}"' in text(client, site["second"].get_absolute_url())
+
+
+def test_workflow_withdrawal_and_correction_purge_the_pages(client, site, django_capture_on_commit_callbacks):
+    """The workflow's own withdraw and record_correction queue the purge on commit."""
+    from digest import workflow
+    from tests.factories import user_in_role
+
+    publisher = user_in_role("Publisher")
+    first_url, second_url = site["first"].get_absolute_url(), site["second"].get_absolute_url()
+    warm(client, [first_url, "/", "/companies/netflix/"])
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.record_correction(issue=site["first"], by=publisher, note="Fixed a company name.")
+    assert "Fixed a company name." in text(client, first_url)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.withdraw(issue=site["second"], by=publisher, comment="Legal asked us to.")
+    assert client.get(second_url).status_code == 410
+    assert '<h1 id="issue-title">First issue</h1>' in text(client, "/")
+    assert "Lightbulb routing" not in text(client, "/companies/netflix/")

@@ -65,8 +65,8 @@ def test_contents_list_links_to_every_section_and_story(client, demo_issue):
     html = html_of(client.get(demo_issue.get_absolute_url()))
     contents = html[html.index('<nav class="contents"') : html.index("</nav>", html.index('<nav class="contents"'))]
     targets = re.findall(r'href="#([^"]+)"', contents)
-    assert targets[0] == "section-week-in-review" and targets[-1] == "section-patterns-across-companies"
-    assert "section-top-stories" in targets and "section-developing-threads" in targets
+    assert targets[0] == "week-in-review" and targets[-1] == "patterns"
+    assert "top-stories" in targets and "developing-threads" in targets
     for story in Story.objects.all():
         assert story.slug in targets
     for target in targets:
@@ -184,7 +184,8 @@ def test_issue_page_query_count_does_not_grow_with_stories(
 ):
     small = issue_with_stories(top=2, threads=1, published=True)
     large = issue_with_stories(top=25, threads=15, published=True)
-    with django_assert_max_num_queries(8) as small_queries:
+    # Issue, placements, companies, themes, tags, sources, corrections, previous, next.
+    with django_assert_max_num_queries(9) as small_queries:
         client.get(small.get_absolute_url())
     with django_assert_num_queries(len(small_queries.captured_queries)):
         client.get(large.get_absolute_url())
@@ -344,7 +345,8 @@ def _company_with_stories(count):
 
 def test_company_and_index_pages_have_bounded_queries(client, django_assert_num_queries, django_assert_max_num_queries):
     small, large = _company_with_stories(1), _company_with_stories(12)
-    with django_assert_max_num_queries(8) as small_queries:
+    # Issue, placements, companies, themes, tags, sources, corrections, previous, next.
+    with django_assert_max_num_queries(9) as small_queries:
         client.get(small.get_absolute_url())
     with django_assert_num_queries(len(small_queries.captured_queries)):
         client.get(large.get_absolute_url())

@@ -2,18 +2,20 @@ import secrets
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from companies.models import Company
 from digest.interchange import import_issue
-from digest.models import IssueState
+from digest.models import IssueEvent, IssueState
+from digest.roles import ROLE_PERMISSIONS
 
 DEMO_ISSUE = Path(__file__).resolve().parents[2] / "demo" / "engineering-at-scale-2026-04-18.md"
 
 
 class Command(BaseCommand):
-    help = "Load the demo issue, publish it, and create (or reset) the demo admin login."
+    help = "Load the demo issue, publish it, and create (or reset) the demo logins."
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -23,14 +25,32 @@ class Command(BaseCommand):
         issue = import_issue(DEMO_ISSUE.read_text(encoding="utf-8"), replace=True)
         Company.objects.filter(name="AWS", parent=None).update(parent=Company.objects.filter(name="Amazon").first())
         if issue.state != IssueState.PUBLISHED:
+            # Demo content is loaded as already published, as `loaddata` would: the sample
+            # lost its source links, so it could not pass the pre-publish checklist.
+            from_state = issue.state
             issue.state, issue.published_at = IssueState.PUBLISHED, timezone.now()
             issue.save(update_fields=["state", "published_at"])
+            IssueEvent.objects.create(
+                issue=issue,
+                action="publish",
+                from_state=from_state,
+                to_state=issue.state,
+                comment="Loaded as demo content.",
+            )
         self.stdout.write(f"Demo issue #{issue.number} loaded and published at /issues/{issue.slug}/.")
         if no_admin:
             return
         password = secrets.token_urlsafe(12)
+        self._user(username, password, superuser=True)
+        self.stdout.write(f"Admin login: {username} / {password}")
+        for role in ROLE_PERMISSIONS:
+            self._user(role.lower(), password, group=role)
+        self.stdout.write(f"Role logins with the same password: {', '.join(r.lower() for r in ROLE_PERMISSIONS)}")
+
+    def _user(self, username, password, *, superuser=False, group=None):
         user, _ = get_user_model().objects.get_or_create(username=username)
-        user.is_staff = user.is_superuser = True
+        user.is_staff, user.is_superuser = True, superuser
         user.set_password(password)
         user.save()
-        self.stdout.write(f"Admin login: {username} / {password}")
+        if group:
+            user.groups.set([Group.objects.get(name=group)])

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('companies', '0001_initial'),
-        ('stories', '0001_initial'),
+        ('stories', '0003_text_length_bounds'),
     ]
 
     operations = [

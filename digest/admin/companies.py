@@ -1,17 +1,20 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from .models import Company
+from companies.models import Company
+
+from .locking import VersionLockedAdmin
+from .revisions import RevisionsAdmin
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(VersionLockedAdmin, RevisionsAdmin):
     list_display = ["name", "parent", "website", "story_count"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["parent"]
-    fields = ["name", "slug", "parent", "website", "description"]
+    fields = ["name", "slug", "parent", "website", "description", "seen_version"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(story_count=Count("stories", distinct=True))

@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from .models import Source, Story, Theme
+from stories.models import Source, Story, Theme
+
+from ..workflow import can_edit_story, ensure_can_edit_story
+from .corrections import CorrectionAdmin
+from .revisions import RevisionsAdmin
 
 
 class SourceInline(admin.TabularInline):
@@ -11,7 +15,7 @@ class SourceInline(admin.TabularInline):
 
 
 @admin.register(Story)
-class StoryAdmin(admin.ModelAdmin):
+class StoryAdmin(CorrectionAdmin, RevisionsAdmin):
     list_display = ["title", "issue", "company_names", "author", "updated_at"]
     list_select_related = ["author", "placement__issue"]
     list_filter = ["themes", "placement__section", "updated_at"]
@@ -20,7 +24,7 @@ class StoryAdmin(admin.ModelAdmin):
     autocomplete_fields = ["companies", "themes"]
     readonly_fields = ["author", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary"]}),
+        (None, {"fields": ["title", "slug", "summary", "seen_version"]}),
         ("Classification", {"fields": ["companies", "themes", "tags"]}),
         ("Record", {"fields": ["author", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -29,6 +33,19 @@ class StoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("companies")
 
+    def issue_of(self, story):
+        placement = getattr(story, "placement", None)
+        return placement.issue if placement else None
+
+    def ensure_can_edit(self, user, story):
+        ensure_can_edit_story(user, story)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or can_edit_story(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or can_edit_story(request.user, obj))
+
     def save_model(self, request, obj, form, change):
         if not change and obj.author_id is None:
             obj.author = request.user
@@ -36,8 +53,7 @@ class StoryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Issue", ordering="placement__issue__number")
     def issue(self, story):
-        placement = getattr(story, "placement", None)
-        return placement.issue if placement else "—"
+        return self.issue_of(story) or "—"
 
     @admin.display(description="Companies")
     def company_names(self, story):

@@ -1,52 +1,35 @@
-"""The reader site in a real browser: Debian's Chromium driven by Playwright.
+"""The reader site in a real browser (the session's Chromium, see conftest.py).
 
 Each page type is opened at phone and desktop widths, in light and dark colour schemes,
 checked with axe-core (zero violations), and saved as a screenshot in var/screenshots/.
 The issue page's contents links are followed.
 """
 
-import os
-import shutil
-
 import pytest
 from django.conf import settings
 
+from tests.reader_pages import build_reader_pages
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 AXE = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's chromium package (bin/system-deps).")
+@pytest.fixture
+def reader_pages(db):
+    return build_reader_pages()
+
+
+@pytest.fixture(autouse=True)
+def _axe_is_installed():
     if not AXE.exists():
-        pytest.fail(f"axe-core is missing at {AXE}: run `npm ci` (make install does).")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls the
-    # tests make around it are still plain synchronous ones.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        pytest.fail(f"axe-core is missing at {AXE}: run `npm ci` (make test does).")
 
 
 def open_page(browser, url, *, viewport, color_scheme="light"):
-    # The site's Content-Security-Policy forbids scripts: axe is injected by the test,
+    # The site's Content-Security-Policy forbids inline scripts: axe is injected by the test,
     # so the test (not the site) bypasses it.
     context = browser.new_context(viewport=VIEWPORTS[viewport], color_scheme=color_scheme, bypass_csp=True)
     page = context.new_page()
@@ -116,8 +99,8 @@ def test_reading_needs_no_javascript(browser, live_server, reader_pages):
         page = context.new_page()
         page.goto(live_server.url + reader_pages["issue"])
         assert page.locator("article.story").count() == 6
-        page.locator('nav.contents a[href="#section-patterns-across-companies"]').click()
-        assert page.locator("#section-patterns-across-companies h2").is_visible()
+        page.locator('nav.contents a[href="#patterns"]').click()
+        assert page.locator("#patterns h2").is_visible()
         page.goto(live_server.url + "/search/")
         page.fill("input[name=q]", "durable")
         page.click("button[type=submit]")

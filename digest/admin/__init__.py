@@ -1,0 +1,14 @@
+"""The newsroom admin.
+
+It lives in one place because the workflow spans every app: whether a story or a company
+may be edited depends on the issues it appears in, and every edit is version-checked and
+kept as a revision. Dependencies still point one way: digest → stories → companies.
+"""
+
+from django.contrib import admin
+
+from . import companies, issues, publishing, stories  # noqa: F401 - registers the model admins
+
+admin.site.site_header = "Engineering @ Scale"
+admin.site.site_title = "Engineering @ Scale CMS"
+admin.site.index_title = "Newsroom"

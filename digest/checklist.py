@@ -1,0 +1,69 @@
+"""The pre-publish checklist: what must be fixed, and what deserves a second look."""
+
+from dataclasses import dataclass, field
+
+from .models import Placement, Section
+
+# Section anchors on the issue page; a story slug equal to one would break the contents links.
+RESERVED_ANCHORS = {
+    "content",
+    "contents",
+    "week-in-review",
+    "top-stories",
+    "developing-threads",
+    "patterns",
+    "corrections",
+}
+LONGEST_WEEK_DAYS = 14
+
+
+@dataclass
+class Checklist:
+    blocking: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def passed(self):
+        return not self.blocking
+
+
+def run_checklist(issue):
+    """Check an issue before approval and publication; four queries whatever its size."""
+    checklist = Checklist()
+    block, warn = checklist.blocking.append, checklist.warnings.append
+    placements = list(
+        Placement.objects.filter(issue=issue)
+        .select_related("story")
+        .prefetch_related("story__companies", "story__themes", "story__sources")
+        .order_by("section", "position", "id")
+    )
+    if not issue.week_in_review.strip():
+        block("Write the Week in Review.")
+    if not issue.patterns.strip():
+        warn("Patterns Across Companies is empty.")
+    if not any(placement.section == Section.TOP_STORIES for placement in placements):
+        block("Add at least one top story.")
+    if issue.week_end < issue.week_start:
+        block("The week ends before it starts.")
+    elif (issue.week_end - issue.week_start).days >= LONGEST_WEEK_DAYS:
+        block(f"The issue covers more than {LONGEST_WEEK_DAYS} days; check the week dates.")
+    titles = {}
+    for placement in placements:
+        story = placement.story
+        name = f"“{story.title}”"
+        if not story.companies.all():
+            block(f"{name} has no company.")
+        sources = story.sources.all()
+        if not sources:
+            block(f"{name} has no source.")
+        for source in sources:
+            if not source.url:
+                warn(f"{name}: the source “{source.title}” has no URL.")
+        if not story.themes.all():
+            warn(f"{name} has no theme.")
+        if story.slug in RESERVED_ANCHORS:
+            block(f"{name}: the slug “{story.slug}” clashes with a section anchor of the page; choose another.")
+        if story.title.casefold() in titles:
+            block(f"{name} appears twice in this issue (check “{titles[story.title.casefold()]}”).")
+        titles[story.title.casefold()] = story.title
+    return checklist

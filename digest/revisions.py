@@ -1,0 +1,109 @@
+"""Restore an earlier revision of a story, an issue or a company, children included.
+
+django-simple-history keeps every save. Restoring copies a revision's fields back and
+saves, which itself becomes the newest revision. A story's sources and an issue's
+placements are restored as they stood when that revision was current.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from companies.models import Company
+from stories.models import Source, Story
+
+from .models import Issue, Placement
+from .workflow import (
+    TransitionNotAllowed,
+    ensure_can_edit_issue,
+    ensure_can_edit_story,
+    is_correction,
+    record_correction,
+)
+
+_CHILDREN = {
+    Story: (Source, "story_id", ["position", "title", "publisher", "url"]),
+    Issue: (Placement, "issue_id", ["story_id", "section", "position"]),
+}
+
+
+def restore_revision(*, obj, history_id, by):
+    """Make ``obj`` as it was in its revision ``history_id``; return the restored object."""
+    model = type(obj)
+    record = obj.history.get(history_id=history_id)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=obj.pk)
+        _ensure_can_edit(by, locked)
+        children = _children_as_of(locked, record) if model in _CHILDREN else None
+        for field in _restorable_fields(model, record):
+            setattr(locked, field, getattr(record, field))
+        locked.version += 1
+        locked._history_user = by
+        locked.save()
+        for field in record._history_m2m_fields:
+            # Historical m2m rows are copies of the through rows: read the target's id.
+            target = f"{field.m2m_reverse_field_name()}_id"
+            getattr(locked, field.name).set([getattr(row, target) for row in getattr(record, field.name).all()])
+        if children is not None:
+            _replace_children(locked, children, by)
+        issue = _issue_of(locked)
+        if is_correction(issue):
+            when = f"{record.history_date:%Y-%m-%d %H:%M} UTC"
+            record_correction(issue=issue, by=by, note=f"Restored “{locked}” to its version of {when}.")
+    return locked
+
+
+def _ensure_can_edit(user, obj):
+    if isinstance(obj, Issue):
+        ensure_can_edit_issue(user, obj)
+    elif isinstance(obj, Story):
+        ensure_can_edit_story(user, obj)
+    elif isinstance(obj, Company) and not user.has_perm("companies.change_company"):
+        raise PermissionDenied("You may not change companies.")
+
+
+def _issue_of(obj):
+    if isinstance(obj, Issue):
+        return obj
+    placement = getattr(obj, "placement", None) if isinstance(obj, Story) else None
+    return placement.issue if placement else None
+
+
+def _restorable_fields(model, record):
+    # Workflow fields change only through digest.workflow, never by restoring content.
+    skip = {model._meta.pk.attname, "created_at", "updated_at", "version", "state", "publish_at", "published_at"}
+    return [
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.attname not in skip and field.editable and hasattr(record, field.attname)
+    ]
+
+
+def _children_as_of(obj, record):
+    """The children as they stood after the revision's save, before the next revision.
+
+    The admin saves the parent first and its inline children a moment later, so the
+    children of a revision are those that existed just before the next revision.
+    """
+    child_model, parent_field, _ = _CHILDREN[type(obj)]
+    later = obj.history.filter(history_date__gt=record.history_date).order_by("history_date").first()
+    cutoff = later.history_date - datetime.timedelta(microseconds=1) if later else timezone.now()
+    children = list(child_model.history.as_of(cutoff).filter(**{parent_field: obj.pk}))
+    if child_model is Placement:
+        elsewhere = Placement.objects.filter(story_id__in=[p.story_id for p in children]).exclude(issue_id=obj.pk)
+        for placement in elsewhere.select_related("story", "issue")[:1]:
+            raise TransitionNotAllowed(
+                f"“{placement.story}” is now in issue #{placement.issue.number}; remove it there first."
+            )
+    return children
+
+
+def _replace_children(obj, children, by):
+    child_model, parent_field, fields = _CHILDREN[type(obj)]
+    child_model.objects.filter(**{parent_field: obj.pk}).delete()
+    for old in children:
+        child = child_model(**{parent_field: obj.pk}, **{field: getattr(old, field) for field in fields})
+        child._history_user = by
+        child.save()

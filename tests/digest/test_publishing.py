@@ -1,0 +1,248 @@
+"""The publish run in one process: steps, idempotence, retries, the scheduler."""
+
+import contextlib
+import datetime
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from digest import publishing, workflow
+from digest.models import IssueEvent, IssueState, PublicationRun, RunState, StepStatus
+from digest.signals import issue_published
+from tests.factories import issue_with_stories, user_in_role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def publisher():
+    return user_in_role("Publisher")
+
+
+@pytest.fixture
+def announcements():
+    """Every issue_published signal sent, as a real receiver would get it."""
+    received = []
+
+    def receiver(sender, issue, run, **kwargs):
+        received.append((issue.pk, run.pk))
+
+    issue_published.connect(receiver)
+    yield received
+    issue_published.disconnect(receiver)
+
+
+@pytest.fixture
+def failing_announcement():
+    """A notification channel that is down until the test says it is fixed."""
+    state = {"down": True}
+
+    def receiver(sender, **kwargs):
+        if state["down"]:
+            raise ConnectionError("newsletter service unreachable")
+
+    issue_published.connect(receiver)
+    yield state
+    issue_published.disconnect(receiver)
+
+
+def steps_of(run):
+    return list(run.steps.order_by("position").values_list("name", "status", "attempts"))
+
+
+def test_publishing_records_a_run_and_completes_every_step_once(publisher, announcements, settings):
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    run = workflow.publish(issue=issue, by=publisher)
+    issue.refresh_from_db()
+    assert issue.state == IssueState.APPROVED  # nothing is live before a worker runs the steps
+    assert steps_of(run) == [(name, StepStatus.PENDING, 0) for name in publishing.STEPS]
+
+    publishing.advance_run(run.pk)
+    run.refresh_from_db()
+    issue.refresh_from_db()
+    assert run.state == RunState.COMPLETED and run.finished_at is not None
+    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.STEPS]
+    assert issue.state == IssueState.PUBLISHED and issue.published_at is not None
+    assert announcements == [(issue.pk, run.pk)]
+    event = IssueEvent.objects.get(action="publish")
+    assert event.actor == publisher
+
+
+def test_running_a_run_again_has_no_further_effect(publisher, announcements):
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    run = workflow.publish(issue=issue, by=publisher)
+    publishing.advance_run(run.pk)
+    issue.refresh_from_db()
+    published_at = issue.published_at
+    publishing.advance_run(run.pk)
+    publishing.advance_run(run.pk)
+    issue.refresh_from_db()
+    assert issue.published_at == published_at
+    assert len(announcements) == 1
+    assert IssueEvent.objects.filter(action="publish").count() == 1
+    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.STEPS]
+
+
+def test_clicking_publish_twice_makes_one_run(publisher):
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    assert workflow.publish(issue=issue, by=publisher) == workflow.publish(issue=issue, by=publisher)
+    assert PublicationRun.objects.count() == 1
+
+
+def test_a_failing_step_backs_off_fails_the_run_and_retries_after_the_fix(
+    publisher, failing_announcement, settings, client
+):
+    settings.PUBLISHING_MAX_ATTEMPTS = 3
+    settings.PUBLISHING_RETRY_BACKOFF_SECONDS = 0
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    run = workflow.publish(issue=issue, by=publisher)
+    for attempt in range(1, 4):
+        with pytest.raises(publishing.StepError) as error:
+            publishing.advance_run(run.pk)
+        assert (error.value.retry_at is None) == (attempt == 3)
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED
+    assert run.last_error == "notify: ConnectionError: newsletter service unreachable"
+    assert steps_of(run)[-1] == ("notify", StepStatus.FAILED, 3)
+    publishing.advance_run(run.pk)  # a failed run waits for a person: nothing happens
+    assert steps_of(run)[-1] == ("notify", StepStatus.FAILED, 3)
+
+    client.force_login(publisher)
+    html = client.get(reverse("admin:digest_publicationrun_change", args=[run.pk])).content.decode()
+    assert "newsletter service unreachable" in html and ">Retry</button>" in html
+
+    failing_announcement["down"] = False
+    client.post(reverse("admin:digest_publicationrun_retry", args=[run.pk]))
+    publishing.advance_run(run.pk)
+    run.refresh_from_db()
+    assert run.state == RunState.COMPLETED
+    assert IssueEvent.objects.filter(action="publish").count() == 1
+
+
+def test_backoff_grows_and_is_capped(settings):
+    settings.PUBLISHING_RETRY_BACKOFF_SECONDS = 10
+    settings.PUBLISHING_RETRY_BACKOFF_MAX_SECONDS = 60
+    assert [publishing.retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 60, 60]
+
+
+def test_a_step_waits_for_its_retry_time(publisher, failing_announcement, settings):
+    settings.PUBLISHING_RETRY_BACKOFF_SECONDS = 300
+    run = workflow.publish(issue=issue_with_stories(state=IssueState.APPROVED), by=publisher)
+    with pytest.raises(publishing.StepError):
+        publishing.advance_run(run.pk)
+    failing_announcement["down"] = False
+    with pytest.raises(publishing.RunNotReady) as error:
+        publishing.advance_run(run.pk)
+    assert error.value.retry_at > timezone.now() + datetime.timedelta(minutes=4)
+
+
+def test_checklist_failing_at_publication_time_fails_the_run_for_good(publisher):
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    run = workflow.publish(issue=issue, by=publisher)
+    issue.week_in_review = ""
+    issue.save()
+    with pytest.raises(publishing.StepError) as error:
+        publishing.advance_run(run.pk)
+    assert error.value.retry_at is None
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED and "Write the Week in Review." in run.last_error
+    issue.refresh_from_db()
+    assert issue.state == IssueState.APPROVED
+
+
+def test_unscheduling_cancels_a_queued_run(publisher):
+    issue = issue_with_stories(state=IssueState.SCHEDULED, publish_at=timezone.now() - datetime.timedelta(minutes=1))
+    run = publishing.start_publication(issue=issue, by=None)
+    workflow.unschedule(issue=issue, by=publisher)
+    run.refresh_from_db()
+    assert run.state == RunState.CANCELLED
+    publishing.advance_run(run.pk)
+    issue.refresh_from_db()
+    assert issue.state == IssueState.APPROVED
+
+
+def test_scheduler_starts_only_due_issues():
+    now = timezone.now()
+    due = issue_with_stories(state=IssueState.SCHEDULED, publish_at=now - datetime.timedelta(seconds=5))
+    issue_with_stories(state=IssueState.SCHEDULED, publish_at=now + datetime.timedelta(minutes=5))
+    issue_with_stories(state=IssueState.APPROVED)
+    assert [issue.pk for issue in publishing.overdue_issues()] == [due.pk]
+    started, _ = publishing.publish_due_issues(dry_run=True)
+    assert [issue.pk for issue in started] == [due.pk] and not PublicationRun.objects.exists()
+    started, _ = publishing.publish_due_issues()
+    assert [issue.pk for issue in started] == [due.pk]
+    publishing.publish_due_issues()
+    run = PublicationRun.objects.get()
+    assert run.issue == due and run.requested_by is None
+    publishing.advance_run(run.pk)
+    due.refresh_from_db()
+    assert due.state == IssueState.PUBLISHED
+    assert IssueEvent.objects.get(action="publish").actor is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_beat_ticks_at_once_publish_once(postgresql):
+    issue = issue_with_stories(state=IssueState.SCHEDULED, publish_at=timezone.now() - datetime.timedelta(seconds=1))
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def tick():
+        try:
+            barrier.wait()
+            publishing.publish_due_issues()
+            for run in PublicationRun.objects.filter(issue=issue):
+                with contextlib.suppress(publishing.RunNotReady):
+                    publishing.advance_run(run.pk)
+        except Exception as error:  # any error in a thread fails the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tick) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert PublicationRun.objects.filter(issue=issue).count() == 1
+    for run in PublicationRun.objects.filter(issue=issue, state=RunState.PENDING):
+        publishing.advance_run(run.pk)
+    assert IssueEvent.objects.filter(issue=issue, action="publish").count() == 1
+    issue.refresh_from_db()
+    assert issue.state == IssueState.PUBLISHED
+
+
+def test_publish_due_command(capsys):
+    issue = issue_with_stories(state=IssueState.SCHEDULED, publish_at=timezone.now() - datetime.timedelta(minutes=3))
+    call_command("publish_due", "--dry-run")
+    out = capsys.readouterr().out
+    assert f"Due: #{issue.number}" in out and "nothing changed" in out
+    issue.refresh_from_db()
+    assert issue.state == IssueState.SCHEDULED
+    call_command("publish_due")
+    assert "completed" in capsys.readouterr().out
+    issue.refresh_from_db()
+    assert issue.state == IssueState.PUBLISHED
+
+
+def test_publishing_report_lists_overdue_failed_and_scheduled(client, publisher, failing_announcement, settings):
+    settings.PUBLISHING_MAX_ATTEMPTS = 1
+    now = timezone.now()
+    overdue = issue_with_stories(state=IssueState.SCHEDULED, publish_at=now - datetime.timedelta(minutes=10))
+    upcoming = issue_with_stories(state=IssueState.SCHEDULED, publish_at=now + datetime.timedelta(days=1))
+    failed = workflow.publish(issue=issue_with_stories(state=IssueState.APPROVED), by=publisher)
+    with pytest.raises(publishing.StepError):
+        publishing.advance_run(failed.pk)
+    client.force_login(publisher)
+    html = client.get(reverse("admin:digest_publicationrun_report")).content.decode()
+    overdue_part = html[html.index("Overdue (1)") : html.index("Failed runs")]
+    assert str(overdue.number) in overdue_part
+    assert "newsletter service unreachable" in html
+    scheduled_part = html[html.index("Scheduled (1)") :]
+    assert f"#{upcoming.number}" in scheduled_part
+    issue_page = client.get(reverse("admin:digest_issue_change", args=[overdue.pk])).content.decode()
+    assert "Overdue:" in issue_page

@@ -1,0 +1,137 @@
+"""Publication against a real Celery worker, real Redis and PostgreSQL, under faults."""
+
+import datetime
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from digest import workflow
+from digest.models import IssueEvent, IssueState, PublicationRun, RunState, StepStatus
+from tests.factories import issue_with_stories, user_in_role
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.worker
+
+
+def run_of(issue):
+    return PublicationRun.objects.filter(issue=issue).order_by("-created_at").first()
+
+
+def completed(issue):
+    run = run_of(issue)
+    return run is not None and run.state == RunState.COMPLETED
+
+
+def step(issue, name):
+    return run_of(issue).steps.get(name=name)
+
+
+@pytest.fixture
+def publisher():
+    return user_in_role("Publisher")
+
+
+@pytest.fixture
+def redis_pair(services):
+    broker = services.redis()
+    services.use(broker=broker, cache=broker)
+    return services
+
+
+def test_publish_now_goes_live_within_seconds(redis_pair, publisher, client):
+    redis_pair.worker()
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    started = time.monotonic()
+    workflow.publish(issue=issue, by=publisher)
+    wait_for(lambda: completed(issue), 20, "the run to complete")
+    assert time.monotonic() - started < 10
+    assert client.get(issue.get_absolute_url()).status_code == 200
+    assert [s.status for s in run_of(issue).steps.all()] == [StepStatus.DONE] * 4
+
+
+def test_a_scheduled_issue_goes_live_once_through_the_beat(redis_pair, publisher, client):
+    redis_pair.worker()
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    workflow.schedule(issue=issue, by=publisher, publish_at=timezone.now() + datetime.timedelta(seconds=3))
+    assert client.get(issue.get_absolute_url()).status_code == 404
+    wait_for(lambda: completed(issue), 30, "the beat to publish the issue")
+    time.sleep(2.5)  # more beats pass: nothing happens twice
+    assert client.get(issue.get_absolute_url()).status_code == 200
+    assert PublicationRun.objects.filter(issue=issue).count() == 1
+    assert IssueEvent.objects.filter(issue=issue, action="publish").count() == 1
+
+
+def test_a_worker_killed_mid_step_is_resumed_with_effects_exactly_once(redis_pair, publisher):
+    worker = redis_pair.worker(PUBLISHING_FAULT_DELAYS='{"render_pdf": 30}')
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    workflow.publish(issue=issue, by=publisher)
+    wait_for(lambda: step(issue, "render_pdf").status == StepStatus.RUNNING, 20, "the slow step to start")
+    issue.refresh_from_db()
+    published_at = issue.published_at
+    assert issue.state == IssueState.PUBLISHED and published_at is not None
+    worker.kill()
+    assert run_of(issue).state == RunState.RUNNING
+
+    redis_pair.worker()  # a new worker; its beat finds the unfinished run in the database
+    wait_for(lambda: completed(issue), 30, "the run to resume and complete")
+    issue.refresh_from_db()
+    assert issue.published_at == published_at
+    assert IssueEvent.objects.filter(issue=issue, action="publish").count() == 1
+    assert step(issue, "render_pdf").attempts == 2
+    assert step(issue, "notify").attempts == 1
+    assert step(issue, "mark_published").attempts == 1
+
+
+def test_redis_down_when_publishing_loses_nothing(services, publisher):
+    broker = services.redis()
+    services.use(broker=broker, cache=broker)
+    broker.stop()
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    client = Client()
+    client.force_login(publisher)
+    started = time.monotonic()
+    response = client.post(reverse("admin:digest_issue_transition", args=[issue.pk, "publish"]), follow=True)
+    assert time.monotonic() - started < 15
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("queued for publication" in m for m in messages)
+    run = run_of(issue)
+    assert run.state == RunState.PENDING
+    issue.refresh_from_db()
+    assert issue.state == IssueState.APPROVED
+
+    broker.start()
+    services.worker()
+    wait_for(lambda: completed(issue), 30, "the run to complete once Redis is back")
+    issue.refresh_from_db()
+    assert issue.state == IssueState.PUBLISHED
+    assert Client().get(issue.get_absolute_url()).status_code == 200
+
+
+def test_a_failing_step_fails_the_run_visibly_and_retry_works_after_the_fix(services, publisher):
+    broker, cache = services.redis(), services.redis()
+    services.use(broker=broker, cache=cache)
+    services.worker()
+    cache.stop()  # the cache server is down: purging pages fails
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    workflow.publish(issue=issue, by=publisher)
+    wait_for(lambda: run_of(issue).state == RunState.FAILED, 30, "the run to fail after its retries")
+    run = run_of(issue)
+    purge = run.steps.get(name="purge_caches")
+    assert purge.status == StepStatus.FAILED and purge.attempts == 3
+    assert "purge_caches: ConnectionError" in run.last_error
+    assert run.steps.get(name="notify").status == StepStatus.PENDING
+
+    admin = Client()
+    admin.force_login(publisher)
+    page = admin.get(reverse("admin:digest_issue_change", args=[issue.pk])).content.decode()
+    assert "Failed" in page and "ConnectionError" in page
+
+    cache.start()
+    admin.post(reverse("admin:digest_publicationrun_retry", args=[run.pk]))
+    wait_for(lambda: completed(issue), 30, "the retried run to complete")
+    assert run_of(issue).steps.get(name="purge_caches").attempts == 1
+    assert IssueEvent.objects.filter(issue=issue, action="publish").count() == 1

@@ -3,6 +3,7 @@ from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 
 from .models import Issue, Placement
+from .pdf_admin import IssuePDFAdminMixin
 
 
 class PlacementFormSet(BaseInlineFormSet):
@@ -55,7 +56,7 @@ class KnownLabelAutocompleteSelect(admin.widgets.AutocompleteSelect):
 
 
 @admin.register(Issue)
-class IssueAdmin(admin.ModelAdmin):
+class IssueAdmin(IssuePDFAdminMixin, admin.ModelAdmin):
     list_display = ["number", "title", "week_start", "week_end", "state", "published_at", "story_count"]
     list_display_links = ["number", "title"]
     list_filter = ["state"]

@@ -52,6 +52,14 @@ class Issue(RenderedMarkdownModel, models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The PDF edition, stored by digest.edition.store_issue_pdf and rebuilt when its content changes.
+    pdf = models.FileField("PDF", upload_to="issues/pdf/", max_length=255, blank=True, editable=False)
+    pdf_content_hash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="SHA-256 of what the stored PDF was rendered from."
+    )
+    pdf_pages = models.PositiveIntegerField("PDF pages", null=True, blank=True, editable=False)
+    pdf_size = models.PositiveIntegerField("PDF size", null=True, blank=True, editable=False, help_text="In bytes.")
+    pdf_rendered_at = models.DateTimeField("PDF rendered at", null=True, blank=True, editable=False)
 
     objects = IssueQuerySet.as_manager()
 

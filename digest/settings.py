@@ -122,6 +122,10 @@ STORAGES = {
     },
 }
 
+# The PDF edition: a render that overruns either bound is stopped (digest/pdf.py).
+PDF_RENDER_TIMEOUT = env.float("PDF_RENDER_TIMEOUT", default=60.0)  # seconds
+PDF_RENDER_MEMORY_LIMIT_MB = env.int("PDF_RENDER_MEMORY_LIMIT_MB", default=1024)  # address space
+
 # Production hardening; every switch follows DEBUG unless set explicitly.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

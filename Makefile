@@ -23,6 +23,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Benchmarks: each script prints its figures against its budgets and writes bench/results/.
+bench: install system-deps
+	$(BIN)/python bench/pdf.py
+
 # Debian packages the tests drive (Chromium, poppler); installed when missing.
 system-deps:
 	./bin/system-deps

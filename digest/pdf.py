@@ -14,10 +14,13 @@ costs one failed render, never a hung web or Celery worker.
 This module does not use Django: the fork server imports it without setting Django up.
 """
 
+import contextlib
 import dataclasses
 import logging
+import math
 import mimetypes
 import multiprocessing
+import multiprocessing.process
 import resource
 import time
 from pathlib import Path
@@ -126,14 +129,23 @@ def render_pdf(html, *, stylesheet, allowed_roots, identifier, timeout, memory_l
     when it fails in any other way, including running out of memory.
     """
     receiver, sender = _processes.Pipe(duplex=False)
-    child = _processes.Process(
-        target=_render_in_child,
-        args=(sender, html, str(stylesheet), [str(root) for root in allowed_roots], identifier, memory_limit),
-        name="pdf-render",
-        daemon=True,
-    )
     started = time.perf_counter()
-    child.start()
+    with _children_allowed():
+        child = _processes.Process(
+            target=_render_in_child,
+            args=(
+                sender,
+                html,
+                str(stylesheet),
+                [str(root) for root in allowed_roots],
+                identifier,
+                timeout,
+                memory_limit,
+            ),
+            name="pdf-render",
+            daemon=True,
+        )
+        child.start()
     sender.close()
     try:
         if not receiver.poll(timeout):
@@ -161,8 +173,32 @@ def render_pdf(html, *, stylesheet, allowed_roots, identifier, timeout, memory_l
     )
 
 
-def _render_in_child(connection, html, stylesheet, allowed_roots, identifier, memory_limit):
+@contextlib.contextmanager
+def _children_allowed():
+    """Let any process start the render child, a Celery prefork worker included.
+
+    Celery's pool processes come from billiard, multiprocessing's fork: the standard library
+    sees them as daemonic, which may not start children since a daemonic process can be
+    killed without stopping them (the render child has its own CPU-time limit, so it cannot
+    outlive its parent by more than that); and their auth key is billiard's, which the fork
+    server cannot be sent. Both are set back as they were once the child has started.
+    """
+    config = multiprocessing.current_process()._config
+    saved = dict(config)
+    config.pop("daemon", None)
+    config["authkey"] = multiprocessing.process.AuthenticationString(bytes(config["authkey"]))
+    try:
+        yield
+    finally:
+        config.clear()
+        config.update(saved)
+
+
+def _render_in_child(connection, html, stylesheet, allowed_roots, identifier, timeout, memory_limit):
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    # A backstop for the parent's timeout, should the parent die first: the kernel stops us.
+    cpu_limit = math.ceil(timeout) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, cpu_limit + 1))
     try:
         data, pages = write_pdf(html, stylesheet=stylesheet, allowed_roots=allowed_roots, identifier=identifier)
     except MemoryError:

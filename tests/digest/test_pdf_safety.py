@@ -219,3 +219,29 @@ def test_a_render_that_overruns_its_memory_is_stopped():
     with pytest.raises(pdf.PDFRenderError, match="64 MiB"):
         render_long_document(timeout=60, memory_limit=64 * 2**20)
     assert not [child for child in multiprocessing.active_children() if child.name == "pdf-render"]
+
+
+def _render_from_daemonic_process(connection):
+    try:
+        rendered = pdf.render_pdf(
+            '<html lang="en"><p>From a Celery worker</p></html>',
+            stylesheet=_stylesheet_path(),
+            allowed_roots=_allowed_roots(),
+            identifier=b"worker",
+            timeout=60,
+            memory_limit=2**30,
+        )
+        connection.send(rendered.pages)
+    except BaseException as error:
+        connection.send(repr(error))
+
+
+def test_a_daemonic_process_like_a_celery_prefork_worker_can_render():
+    receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+    worker = multiprocessing.get_context("fork").Process(
+        target=_render_from_daemonic_process, args=(sender,), daemon=True
+    )
+    worker.start()
+    assert receiver.poll(60)
+    assert receiver.recv() == 1
+    worker.join(10)

@@ -51,7 +51,7 @@ def demo_issue():
 
 
 def forty_story_issue(demo):
-    """An issue of 40 stories written like the demo's: 28 top stories, 12 developing threads."""
+    """40 stories written like the demo's, each with a source: 28 top stories, 12 developing threads."""
     from companies.models import Company
     from digest.models import Issue, IssueState, Placement, Section
     from stories.models import Source, Story, Theme
@@ -78,14 +78,12 @@ def forty_story_issue(demo):
         )
         story.companies.set([companies[n % len(companies)], companies[(n + 3) % len(companies)]])
         story.themes.set([themes[n % len(themes)]])
-        for position in range(2):
-            Source.objects.create(
-                story=story,
-                position=position,
-                title=f"Engineering blog post {position + 1} about story {n + 1}",
-                publisher="Engineering blog",
-                url=f"https://engineering.example.com/2026/05/story-{n + 1}-part-{position + 1}",
-            )
+        Source.objects.create(
+            story=story,
+            title=f"How we rebuilt it: the engineering blog post behind story {n + 1}",
+            publisher="Engineering blog",
+            url=f"https://engineering.example.com/2026/05/how-we-rebuilt-it-story-{n + 1}",
+        )
         section = Section.TOP_STORIES if n < 28 else Section.DEVELOPING_THREADS
         Placement.objects.create(issue=issue, story=story, section=section, position=n)
     return issue

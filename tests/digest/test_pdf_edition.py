@@ -82,6 +82,16 @@ def test_task_stores_the_pdf_and_the_command_then_finds_it_current(issue):
     render_issue_pdf.delay(issue.pk)
     issue.refresh_from_db()
     assert issue.pdf and issue.pdf_pages >= 3
+    data = issue.pdf.read()
+    source = issue.placements.get().story.sources.get()
+    links = {
+        annotation.get_object()["/A"].get("/URI")
+        for page in PdfReader(io.BytesIO(data)).pages
+        for annotation in page.get("/Annots", [])
+        if "/A" in annotation.get_object()
+    }
+    assert source.url in links  # the source is a clickable link...
+    assert source.url in " ".join(pdf_text(data).split())  # ...whose URL is printed
     render_issue_pdf.delay(issue.pk + 1000)  # a deleted issue is not an error
 
     out = io.StringIO()

@@ -1,7 +1,7 @@
 """The PDF edition of an issue: its document, its live preview, its stored file.
 
 A published issue's PDF is rendered once and stored with the hash of what it was made
-from (the HTML, the stylesheet and fonts, the renderer's version); it is rendered again
+from (the HTML, the stylesheet and fonts, the renderer's versions); it is rendered again
 only when that hash changes, after a correction or a template change.
 """
 
@@ -10,6 +10,7 @@ import datetime
 import hashlib
 from pathlib import Path
 
+import pydyf
 import weasyprint
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
+from weasyprint.text.ffi import pango
 
 from . import pdf
 from .models import Section
@@ -157,9 +159,10 @@ def _allowed_roots():
 
 
 def _renderer_fingerprint():
-    """Bytes that change whenever the stylesheet, the fonts or the renderer change."""
+    """Bytes that change whenever the stylesheet, the fonts or the renderer's libraries change."""
     static_root = _stylesheet_path().parent.parent
-    parts = [f"weasyprint {weasyprint.__version__}".encode()]
+    versions = f"weasyprint {weasyprint.__version__} pydyf {pydyf.__version__} pango {pango.pango_version()}"
+    parts = [versions.encode()]
     for folder in ASSET_FOLDERS:
         for path in sorted((static_root / folder).rglob("*")):
             if path.is_file():

@@ -37,9 +37,10 @@ logger = logging.getLogger(__name__)
 PDF_VARIANT = "pdf/ua-1"
 
 _processes = multiprocessing.get_context("forkserver")
-# "__main__" first, as multiprocessing does by default: the server imports the main module
-# once, instead of each render importing it again.
-_processes.set_forkserver_preload(["__main__", "digest.pdf_warmup"])
+# The server imports the warm-up once. Each render forked from it still imports the
+# parent's main module again (multiprocessing's way), which is cheap for manage.py, Celery
+# and gunicorn, whose main modules only define a function.
+_processes.set_forkserver_preload(["digest.pdf_warmup"])
 
 # Narrow enough for lines to break and words to be hyphenated: that loads the dictionary.
 _WARM_UP_HTML = """<html lang="en"><style>@page { size: 60mm 80mm; @bottom-right { content: counter(page) " of "

@@ -123,7 +123,8 @@ def store_issue_pdf(issue):
     if not issue.is_public:
         raise IssueNotPublished(f"{issue} is not published: only a published issue has a stored PDF.")
     document = issue_document(issue)
-    if issue.pdf and issue.pdf_content_hash == document.content_hash:
+    current = issue.pdf and issue.pdf_content_hash == document.content_hash
+    if current and issue.pdf.storage.exists(issue.pdf.name):  # a lost file is rendered again
         return False
     rendered = render_document(document)
     previous = issue.pdf.name
@@ -134,7 +135,7 @@ def store_issue_pdf(issue):
     )
     if not storage.exists(name):
         name = storage.save(name, ContentFile(rendered.data), max_length=issue.pdf.field.max_length)
-    issue.pdf.name = name
+    issue.pdf = name  # a new FieldFile: the old one may hold the previous file open
     issue.pdf_content_hash = document.content_hash
     issue.pdf_pages = rendered.pages
     issue.pdf_size = len(rendered.data)

@@ -48,6 +48,10 @@ def test_store_renders_once_and_again_only_when_the_content_changes(issue, djang
     issue.refresh_from_db()
     assert (issue.pdf.name, issue.pdf_rendered_at) == (first_name, first_rendered_at)
 
+    issue.pdf.storage.delete(first_name)  # lost from storage: rendered again, same bytes
+    assert store_issue_pdf(issue) is True
+    assert issue.pdf.name == first_name and issue.pdf.read() == data
+
     story = issue.placements.get().story
     story.title = "Durable execution, embedded (corrected)"
     story.save()

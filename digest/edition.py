@@ -29,6 +29,8 @@ STYLESHEET = "pdf/print.css"
 TEMPLATE = "pdf/issue.html"
 # Static folders whose files the PDF is made from: a change to any of them changes the hash.
 ASSET_FOLDERS = ("pdf", "fonts")
+# The cover lists the first stories, as a magazine's cover lines; more would crowd it.
+COVER_STORIES = 4
 
 
 class IssueNotPublished(Exception):
@@ -88,6 +90,7 @@ def issue_document(issue, *, draft=False):
             "created": published_at.astimezone(datetime.UTC).isoformat(timespec="seconds") if published_at else "",
             "keywords": [*companies, *themes],
             "story_count": len(stories),
+            "cover_stories": stories[:COVER_STORIES],
             "companies": companies,
         },
     )

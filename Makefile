@@ -27,8 +27,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 system-deps:
 	./bin/system-deps
 
-# Benchmarks: figures against budgets, on PostgreSQL and Redis on 127.0.0.1 (see README).
+# Benchmarks: each script prints its figures against its budgets and writes bench/results/;
+# they use PostgreSQL and Redis on 127.0.0.1 (see README).
 bench: install system-deps
+	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/publish.py
 
 clean:

@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint install node-tools system-deps bench bench-publish bench-site bench-smoke clean
+.PHONY: dev test lint install node-tools system-deps bench bench-smoke clean
 
 dev: install
 	./bin/dev
@@ -36,14 +36,11 @@ node_modules/.installed: package.json package-lock.json
 system-deps:
 	./bin/system-deps
 
-# Benchmarks: figures against budgets, on PostgreSQL and Redis on 127.0.0.1 (see README).
-bench: bench-publish bench-site
-
-bench-publish: install system-deps
+# Benchmarks: each script prints its figures against its budgets and writes bench/results/;
+# they use PostgreSQL and Redis on 127.0.0.1 (see README).
+bench: install system-deps
+	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/publish.py
-
-# Reader-site throughput and latency budgets (gunicorn + wrk); results in bench/results/.
-bench-site: install system-deps
 	$(BIN)/python bench/site.py
 
 clean:

@@ -79,10 +79,21 @@ class Issue(RenderedMarkdownModel, models.Model):
     share_links_generation = models.PositiveIntegerField(
         default=0, editable=False, help_text="Raised to revoke every share link made before."
     )
+    # The PDF edition, stored by digest.edition.store_issue_pdf and rebuilt when its content changes.
+    pdf = models.FileField("PDF", upload_to="issues/pdf/", max_length=255, blank=True, editable=False)
+    pdf_content_hash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="SHA-256 of what the stored PDF was rendered from."
+    )
+    pdf_pages = models.PositiveIntegerField("PDF pages", null=True, blank=True, editable=False)
+    pdf_size = models.PositiveIntegerField("PDF size", null=True, blank=True, editable=False, help_text="In bytes.")
+    pdf_rendered_at = models.DateTimeField("PDF rendered at", null=True, blank=True, editable=False)
 
     objects = IssueQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["week_in_review_html", "patterns_html", "updated_at", "version", "share_links_generation"]
+        excluded_fields=[
+            *["week_in_review_html", "patterns_html", "updated_at", "version", "share_links_generation"],
+            *["pdf", "pdf_content_hash", "pdf_pages", "pdf_size", "pdf_rendered_at"],
+        ]
     )
 
     rendered_fields = {"week_in_review": "week_in_review_html", "patterns": "patterns_html"}

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import workflow
+from .edition import store_issue_pdf
 from .models import Issue, IssueState, PublicationRun, PublicationStep, RunState, StepStatus
 from .signals import issue_published
 
@@ -52,8 +53,7 @@ def _mark_published(run, issue):
 
 
 def _render_pdf(run, issue):
-    # The PDF edition plugs in here; until then the step is recorded and does nothing.
-    pass
+    store_issue_pdf(issue)  # renders only when the issue's content changed
 
 
 def _purge_caches(run, issue):

@@ -166,6 +166,10 @@ STORAGES = {
     },
 }
 
+# The PDF edition: a render that overruns either bound is stopped (digest/pdf.py).
+PDF_RENDER_TIMEOUT = env.float("PDF_RENDER_TIMEOUT", default=60.0)  # seconds
+PDF_RENDER_MEMORY_LIMIT_MB = env.int("PDF_RENDER_MEMORY_LIMIT_MB", default=1024)  # address space
+
 # Production hardening; every switch follows DEBUG unless set explicitly.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -237,6 +241,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 SITE_NAME = "Engineering @ Scale"

@@ -1,9 +1,16 @@
-"""Celery entry points: they take ids, call the services, and own the retry policy."""
+"""Celery entry points: they take ids, load objects, call the services, and own the retry policy."""
+
+import logging
 
 from celery import shared_task
 from django.utils import timezone
 
 from . import publishing
+from .edition import IssueNotPublished, store_issue_pdf
+from .models import Issue
+from .pdf import PDFRenderTimeout
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
@@ -22,3 +29,21 @@ def advance_publication(self, run_id):
 def publish_due():
     """The beat's minute: start due scheduled issues, re-queue unfinished runs."""
     publishing.publish_due_issues()
+
+
+# A storage hiccup or a render slowed by a busy machine is worth another try; any other
+# render error would fail the same way again.
+@shared_task(autoretry_for=(OSError, PDFRenderTimeout), retry_backoff=30, max_retries=3, ignore_result=True)
+def render_issue_pdf(issue_id):
+    """Render and store the PDF of a published issue, if its content changed (after a correction)."""
+    try:
+        issue = Issue.objects.get(pk=issue_id)
+    except Issue.DoesNotExist:
+        logger.warning("Issue %s no longer exists: no PDF to render.", issue_id)
+        return
+    try:
+        stored = store_issue_pdf(issue)
+    except IssueNotPublished:
+        logger.info("Issue %s is no longer published: its PDF is left as it is.", issue_id)
+        return
+    logger.info("Issue %s: %s.", issue_id, "PDF stored" if stored else "stored PDF is current")

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, pdf_views, views
 from .page_cache import cache_public_page
 from .sitemaps import SITEMAPS
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("issues/", views.issue_archive, name="issue_archive"),
     path("issues/<slug:slug>/", views.issue_detail, name="issue_detail"),
+    path("issues/<slug:slug>.pdf", pdf_views.issue_pdf, name="issue_pdf"),
     path("companies/", views.company_list, name="company_list"),
     path("companies/<slug:slug>/", views.company_detail, name="company_detail"),
     path("companies/<slug:slug>/feed/", cache_public_page(feeds.CompanyFeed()), name="company_feed"),

@@ -6,6 +6,7 @@ due, saves with ``update_fields``, writes the audit entry, and queues side effec
 ``transaction.on_commit``. The admin, commands and tasks call these; none re-implement them.
 """
 
+import logging
 from dataclasses import dataclass
 from functools import partial
 
@@ -18,6 +19,7 @@ from .models import Correction, Issue, IssueEvent, IssueState
 from .page_cache import purge_issue_pages
 
 S = IssueState
+logger = logging.getLogger(__name__)
 
 
 class TransitionNotAllowed(Exception):
@@ -236,4 +238,15 @@ def record_correction(*, issue, by, note):
             issue=issue, actor=by, action="correct", from_state=issue.state, to_state=issue.state, comment=note
         )
         transaction.on_commit(partial(purge_issue_pages, issue))
+        transaction.on_commit(partial(_rebuild_outputs, issue.pk))
     return correction
+
+
+def _rebuild_outputs(issue_id):
+    """After a correction: the stored PDF is rendered again (it changed) on a worker."""
+    from .tasks import render_issue_pdf
+
+    try:
+        render_issue_pdf.delay(issue_id)
+    except Exception:  # a broker outage: `manage.py render_pdfs` catches up, the page shows the fix already
+        logger.warning("Could not queue the PDF rebuild of issue %s.", issue_id, exc_info=True)

@@ -15,6 +15,7 @@ from ..checklist import run_checklist
 from ..models import Issue, Placement
 from ..views import render_issue_page
 from .corrections import CorrectionAdmin
+from .edition import IssuePDFAdminMixin
 from .revisions import RevisionsAdmin
 
 
@@ -80,7 +81,7 @@ class PlacementInline(admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(CorrectionAdmin, RevisionsAdmin):
+class IssueAdmin(IssuePDFAdminMixin, CorrectionAdmin, RevisionsAdmin):
     list_display = ["number", "title", "week_start", "week_end", "state", "publish_at", "published_at", "story_count"]
     list_display_links = ["number", "title"]
     list_filter = ["state"]

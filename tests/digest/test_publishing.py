@@ -246,3 +246,18 @@ def test_publishing_report_lists_overdue_failed_and_scheduled(client, publisher,
     assert f"#{upcoming.number}" in scheduled_part
     issue_page = client.get(reverse("admin:digest_issue_change", args=[overdue.pk])).content.decode()
     assert "Overdue:" in issue_page
+
+
+def test_the_run_stores_the_pdf_and_a_correction_renders_it_again(publisher, django_capture_on_commit_callbacks):
+    issue = issue_with_stories(state=IssueState.APPROVED, week_in_review="First words.")
+    run = workflow.publish(issue=issue, by=publisher)
+    publishing.advance_run(run.pk)
+    issue.refresh_from_db()
+    first_hash = issue.pdf_content_hash
+    assert issue.pdf and issue.pdf_pages >= 2
+    issue.week_in_review = "Corrected words."
+    issue.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.record_correction(issue=issue, by=publisher, note="Reworded the review")
+    issue.refresh_from_db()
+    assert issue.pdf_content_hash != first_hash

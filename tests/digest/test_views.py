@@ -103,10 +103,15 @@ def test_previous_and_next_issue_skip_unpublished_ones(client):
     assert 'class="pager-previous"' not in first_html
 
 
-def test_pdf_link_waits_for_the_pdf_edition(client):
-    issue = IssueFactory(published=True)
-    # The PDF edition (issue 6) adds Issue.pdf; until an issue has one there is no link.
-    assert "PDF edition" not in html_of(client.get(issue.get_absolute_url()))
+def test_pdf_edition_is_linked_with_its_pages_and_size(client, demo_issue):
+    demo_issue.refresh_from_db()
+    html = html_of(client.get(demo_issue.get_absolute_url()))
+    assert (
+        f'<a href="/issues/2026-04-18.pdf" type="application/pdf">PDF edition</a>, {demo_issue.pdf_pages} pages' in html
+    )
+    assert "\xa0KB" in html[html.index("PDF edition") :][:120]
+    # An issue whose PDF is not stored yet has no link.
+    assert "PDF edition" not in html_of(client.get(IssueFactory(number=99, published=True).get_absolute_url()))
 
 
 @pytest.mark.parametrize("state", [*UNPUBLISHED_STATES])

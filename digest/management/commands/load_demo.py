@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from companies.models import Company
+from digest.edition import store_issue_pdf
 from digest.interchange import import_issue
 from digest.models import IssueEvent, IssueState
 from digest.roles import ROLE_PERMISSIONS
@@ -37,7 +38,8 @@ class Command(BaseCommand):
                 to_state=issue.state,
                 comment="Loaded as demo content.",
             )
-        self.stdout.write(f"Demo issue #{issue.number} loaded and published at /issues/{issue.slug}/.")
+        store_issue_pdf(issue)
+        self.stdout.write(f"Demo issue #{issue.number} loaded and published at /issues/{issue.slug}/ (PDF included).")
         if no_admin:
             return
         password = secrets.token_urlsafe(12)

@@ -1,0 +1,44 @@
+"""Serve the stored PDF edition of a published issue, as a file, never rendering it."""
+
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+
+from .edition import edition_filename
+from .models import Issue
+
+# The file behind the URL changes after a correction: caches keep it briefly, then revalidate.
+MAX_AGE = 300
+RETRY_AFTER = 60
+
+
+def issue_pdf(request, slug):
+    """Serve ``/issues/<slug>.pdf``: the stored file inline, or 503 while it is being prepared."""
+    issue = get_object_or_404(Issue.objects.published(), slug=slug)
+    if not issue.pdf:
+        return _being_prepared()
+    etag = f'"{issue.pdf_content_hash}"'
+    last_modified = issue.pdf_rendered_at.timestamp()
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        try:
+            file = issue.pdf.open("rb")
+        except FileNotFoundError:
+            return _being_prepared()
+        response = FileResponse(file, content_type="application/pdf", filename=edition_filename(issue))
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=MAX_AGE)
+    return response
+
+
+def _being_prepared():
+    response = HttpResponse(
+        "The PDF of this issue is being prepared. Please try again in a minute.\n",
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(RETRY_AFTER)
+    patch_cache_control(response, no_store=True)
+    return response

@@ -3,12 +3,12 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint install system-deps bench bench-smoke clean
+.PHONY: dev test lint install node-tools system-deps bench bench-smoke clean
 
 dev: install
 	./bin/dev
 
-test: install system-deps lint
+test: system-deps install node-tools lint
 	$(BIN)/pytest
 
 lint: install
@@ -23,6 +23,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# npm dev tools for the reader checks (axe-core, the Nu Html Checker), exactly as locked;
+# the quick start does not need them. --ignore-scripts: vnu-jar's install script would
+# download a Java, and the machine's is used instead.
+node-tools: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 # Debian packages the tests drive (Chromium, poppler); installed when missing.
 system-deps:
 	./bin/system-deps
@@ -32,6 +41,7 @@ system-deps:
 bench: install system-deps
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/site.py
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

@@ -18,12 +18,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from weasyprint.text.ffi import pango
 
 from . import pdf
 from .models import Section
+from .page_cache import purge_paths
 
 STYLESHEET = "pdf/print.css"
 TEMPLATE = "pdf/issue.html"
@@ -148,6 +150,8 @@ def store_issue_pdf(issue):
     del issue.skip_history_when_saving
     if previous and previous != name:
         transaction.on_commit(lambda: storage.delete(previous))
+    # The issue page (and the home page, while it is the latest) shows the PDF's pages and size.
+    transaction.on_commit(lambda: purge_paths({issue.get_absolute_url(), reverse("home")}))
     return True
 
 

@@ -33,6 +33,20 @@ class IssueQuerySet(models.QuerySet):
     def latest_published(self):
         return self.published().order_by("-week_start", "-number").first()
 
+    def before(self, issue):
+        """Issues earlier than ``issue`` in reading order (week, then number), latest first."""
+        earlier = models.Q(week_start__lt=issue.week_start) | models.Q(
+            week_start=issue.week_start, number__lt=issue.number
+        )
+        return self.filter(earlier).order_by("-week_start", "-number")
+
+    def after(self, issue):
+        """Issues later than ``issue`` in reading order, earliest first."""
+        later = models.Q(week_start__gt=issue.week_start) | models.Q(
+            week_start=issue.week_start, number__gt=issue.number
+        )
+        return self.filter(later).order_by("week_start", "number")
+
 
 class Issue(RenderedMarkdownModel, models.Model):
     number = models.PositiveIntegerField(unique=True)

@@ -57,9 +57,9 @@ def _render_pdf(run, issue):
 
 
 def _purge_caches(run, issue):
-    from django.core.cache import cache
+    from .page_cache import purge_issue_pages
 
-    cache.delete_many([f"issue-page:{issue.slug}", "issue-page:home"])
+    purge_issue_pages(issue)
 
 
 def _notify(run, issue):

@@ -1,7 +1,7 @@
 """Settings for the digest CMS, driven by environment variables.
 
 The defaults make the quick start work on one machine (SQLite, Celery's filesystem
-transport, local-memory cache). With DEBUG off, missing secrets stop the start-up.
+transport, a file cache in var/). With DEBUG off, missing secrets stop the start-up.
 """
 
 import datetime
@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.sitemaps",
     "axes",
     "taggit",
     "simple_history",
@@ -124,13 +125,20 @@ CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=REDIS_URL)  # a separate ca
 if CACHE_REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "digest.redis_cache.ReusingRedisCache",
             "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="digest"),
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files, not process memory: the Celery worker that publishes an issue must be able to
+    # purge the pages the web server cached.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

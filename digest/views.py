@@ -1,25 +1,92 @@
-from django.http import Http404
+"""The reader site: every public page starts from ``Issue.objects.published()``.
+
+The views live here, at the top of the dependency chain (digest → stories → companies),
+because every page needs to know which issues are published.
+"""
+
+import math
+from itertools import groupby
+
+from django.conf import settings
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.views.decorators.http import require_safe
+from taggit.models import Tag
 
 from companies.models import Company
-from stories.models import Story, Theme
+from stories.models import Theme
 
-from .models import Issue, Placement, Section
+from .forms import SearchForm
+from .models import Issue, IssueState, Placement, Section
+from .page_cache import cache_public_page, public_page
 from .previews import InvalidShareLink, issue_for_share_token
+from .public import (
+    companies_with_story_counts,
+    coverage,
+    covered_alongside,
+    newest_first,
+    public_companies,
+    public_stories,
+)
+from .search import highlighted, search_issues, search_stories
+
+ARCHIVE_PAGE_SIZE = 20
+TIMELINE_PAGE_SIZE = 30
+SEARCH_PAGE_SIZE = 20
+WORDS_PER_MINUTE = 230
+
+
+def _page(request, items, per_page):
+    """Return the page of ``items`` that ?page= asks for; a page that does not exist is a 404."""
+    try:
+        return Paginator(items, per_page).page(request.GET.get("page", 1))
+    except InvalidPage as error:
+        raise Http404(f"There is no such page: {error}") from None
+
+
+def reading_minutes(*html_texts):
+    """Return the minutes an unhurried reader needs for the texts, at least one."""
+    words = sum(len(strip_tags(text).split()) for text in html_texts)
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 
 def render_issue_page(request, issue, *, preview=False):
     """Render an issue as readers see it; ``preview`` marks an unpublished view as a draft."""
+    # Plain lists (to_attr) rather than related managers: building a manager for each
+    # story and relation was a third of the page's rendering time.
     placements = list(
         Placement.objects.filter(issue=issue)
         .select_related("story")
-        .prefetch_related("story__companies", "story__themes", "story__tags", "story__sources")
+        .prefetch_related(
+            Prefetch("story__companies", to_attr="company_list"),
+            Prefetch("story__themes", to_attr="theme_list"),
+            Prefetch("story__tags", to_attr="tag_list"),
+            Prefetch("story__sources", to_attr="source_list"),
+        )
         .order_by("section", "position", "id")
     )
     sections = [
         (section, [placement.story for placement in placements if placement.section == section]) for section in Section
     ]
-    context = {"issue": issue, "sections": sections, "corrections": issue.corrections.all(), "preview": preview}
+    stories = [placement.story for placement in placements]
+    published = Issue.objects.published()
+    context = {
+        "issue": issue,
+        "sections": sections,
+        "corrections": issue.corrections.all(),
+        "preview": preview,
+        "reading_minutes": reading_minutes(
+            issue.week_in_review_html, issue.patterns_html, *(story.summary_html for story in stories)
+        ),
+        "previous_issue": published.before(issue).first(),
+        "next_issue": published.after(issue).first(),
+        "json_ld": _issue_json_ld(request, issue, stories),
+        "canonical_path": issue.get_absolute_url(),
+    }
     response = render(request, "digest/issue_detail.html", context)
     if preview:
         response["X-Robots-Tag"] = "noindex, nofollow"
@@ -27,6 +94,41 @@ def render_issue_page(request, issue, *, preview=False):
     return response
 
 
+def _issue_json_ld(request, issue, stories):
+    """Describe the issue for search engines (schema.org), from the objects already loaded."""
+    url = request.build_absolute_uri(issue.get_absolute_url())
+    return {
+        "@context": "https://schema.org",
+        "@type": "PublicationIssue",
+        "@id": url,
+        "url": url,
+        "name": issue.title,
+        "issueNumber": str(issue.number),
+        **({"datePublished": issue.published_at.isoformat()} if issue.published_at else {}),
+        "dateModified": issue.updated_at.isoformat(),
+        "description": strip_tags(issue.week_in_review_html).strip()[:300],
+        "isPartOf": {"@type": "Periodical", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
+        "hasPart": [
+            {
+                "@type": "Article",
+                "headline": story.title,
+                "url": f"{url}#{story.slug}",
+                "about": [
+                    {
+                        "@type": "Organization",
+                        "name": company.name,
+                        **({"url": company.website} if company.website else {}),
+                    }
+                    for company in story.company_list
+                ],
+            }
+            for story in stories
+        ],
+    }
+
+
+@require_safe
+@cache_public_page
 def home(request):
     issue = Issue.objects.latest_published()
     if issue is None:
@@ -34,11 +136,19 @@ def home(request):
     return render_issue_page(request, issue)
 
 
+@require_safe
+@cache_public_page
 def issue_detail(request, slug):
-    return render_issue_page(request, get_object_or_404(Issue.objects.published(), slug=slug))
+    issue = Issue.objects.published().filter(slug=slug).first()
+    if issue is not None:
+        return render_issue_page(request, issue)
+    if Issue.objects.filter(slug=slug, state=IssueState.WITHDRAWN).exists():
+        return render(request, "410.html", status=410)
+    raise Http404("No published issue at this address.")
 
 
 def issue_share_preview(request, token):
+    # Never through the page cache: a preview is private and shows unpublished work.
     try:
         issue = issue_for_share_token(token)
     except InvalidShareLink:
@@ -46,21 +156,120 @@ def issue_share_preview(request, token):
     return render_issue_page(request, issue, preview=True)
 
 
-def _published_stories():
-    return Story.objects.filter(placement__issue__in=Issue.objects.published()).select_related("placement__issue")
+@require_safe
+@cache_public_page
+def issue_archive(request):
+    top_stories = Prefetch(
+        "placements",
+        queryset=Placement.objects.filter(section=Section.TOP_STORIES)
+        .select_related("story")
+        .order_by("position", "id"),
+        to_attr="top_placements",
+    )
+    issues = Issue.objects.published().order_by("-week_start", "-number").prefetch_related(top_stories)
+    page = _page(request, issues, ARCHIVE_PAGE_SIZE)
+    years = [
+        (year, list(issues)) for year, issues in groupby(page.object_list, key=lambda issue: issue.week_start.year)
+    ]
+    return render(request, "digest/issue_archive.html", {"page": page, "years": years})
 
 
+@require_safe
+@cache_public_page
+def company_list(request):
+    companies = list(companies_with_story_counts())
+    letters = [
+        (letter, list(group)) for letter, group in groupby(companies, key=lambda company: _index_letter(company.name))
+    ]
+    return render(request, "companies/company_list.html", {"letters": letters, "company_count": len(companies)})
+
+
+def _index_letter(name):
+    initial = name[:1].upper()
+    return initial if initial.isalpha() else "#"
+
+
+def _timeline(request, stories):
+    """Return the requested page of a timeline: stories newest first, with their companies."""
+    return _page(request, newest_first(stories).prefetch_related("companies"), TIMELINE_PAGE_SIZE)
+
+
+@require_safe
+@cache_public_page
 def company_detail(request, slug):
     company = get_object_or_404(Company.objects.with_parent(), slug=slug)
-    stories = (
-        _published_stories().filter(companies=company).order_by("-placement__issue__week_start", "placement__position")
-    )
-    if not stories.exists():
+    stories = public_stories().filter(companies=company)
+    stats = coverage(stories)
+    if not stats["count"]:
         raise Http404("No published story involves this company.")
-    return render(request, "companies/company_detail.html", {"company": company, "stories": stories})
+    public = public_companies()
+    context = {
+        "company": company,
+        "stats": stats,
+        "page": _timeline(request, stories),
+        "parent": public.filter(pk=company.parent_id).first() if company.parent_id else None,
+        "subsidiaries": list(public.filter(parent=company).order_by("name")),
+        "alongside": list(covered_alongside(company)),
+    }
+    return render(request, "companies/company_detail.html", context)
 
 
+@require_safe
+@cache_public_page
 def theme_detail(request, slug):
     theme = get_object_or_404(Theme, slug=slug)
-    stories = _published_stories().filter(themes=theme).order_by("-placement__issue__week_start", "placement__position")
-    return render(request, "stories/theme_detail.html", {"theme": theme, "stories": stories})
+    return _topic_page(request, theme, public_stories().filter(themes=theme), "stories/theme_detail.html")
+
+
+@require_safe
+@cache_public_page
+def tag_detail(request, slug):
+    tag = get_object_or_404(Tag, slug=slug)
+    return _topic_page(request, tag, public_stories().filter(tags=tag), "stories/tag_detail.html")
+
+
+def _topic_page(request, topic, stories, template_name):
+    stats = coverage(stories)
+    if not stats["count"]:
+        # A theme or tag only used by unpublished stories must not reveal that it exists.
+        raise Http404("No published story has this theme or tag.")
+    return render(request, template_name, {"topic": topic, "stats": stats, "page": _timeline(request, stories)})
+
+
+@require_safe
+@public_page
+def search(request):
+    form = SearchForm(request.GET or None)
+    context = {"form": form, "query": ""}
+    if not form.is_bound:
+        return render(request, "digest/search.html", context)
+    if not form.is_valid():
+        return render(request, "digest/search.html", context, status=400)
+    if not form.has_criteria:
+        return render(request, "digest/search.html", context)
+    query, company, theme, year = (form.cleaned_data[name] for name in ("q", "company", "theme", "year"))
+    stories = search_stories(query, company=company, theme=theme, year=year).prefetch_related("companies")
+    page = _page(request, stories, SEARCH_PAGE_SIZE)
+    page.object_list = highlighted(page.object_list, query)
+    issues = []
+    if query and company is None and theme is None:
+        issues = highlighted(search_issues(query, year=year), query)
+    context.update({"query": query, "page": page, "issues": issues, "searched": True})
+    return render(request, "digest/search.html", context)
+
+
+@require_safe
+@cache_public_page
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /search/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def healthz(request):
+    """Answer without touching the database or the cache: the benchmark's floor, and a liveness probe."""
+    return HttpResponse("ok\n", content_type="text/plain")

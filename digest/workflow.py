@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from .checklist import run_checklist
 from .models import Correction, Issue, IssueEvent, IssueState
+from .page_cache import purge_issue_pages
 
 S = IssueState
 logger = logging.getLogger(__name__)
@@ -113,6 +114,9 @@ def _transition(name, *, issue, by, comment="", system=False, **changes):
             from .publishing import cancel_open_runs  # publishing builds on this module
 
             cancel_open_runs(locked)
+        if S.PUBLISHED in (from_state, locked.state):
+            # What the public sees changed: drop the cached pages that showed it.
+            transaction.on_commit(partial(purge_issue_pages, locked))
     _refresh(issue, locked)
     return issue
 
@@ -233,6 +237,7 @@ def record_correction(*, issue, by, note):
         IssueEvent.objects.create(
             issue=issue, actor=by, action="correct", from_state=issue.state, to_state=issue.state, comment=note
         )
+        transaction.on_commit(partial(purge_issue_pages, issue))
         transaction.on_commit(partial(_rebuild_outputs, issue.pk))
     return correction
 

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -55,15 +57,22 @@ class Story(RenderedMarkdownModel, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    search_vector = SearchVectorField(
+        null=True,
+        editable=False,
+        help_text="Title, companies, summary and sources for full-text search; kept current by stories.search_vector.",
+    )
     version = models.PositiveIntegerField(default=0, editable=False)
 
     history = HistoricalRecords(
-        excluded_fields=["summary_html", "updated_at", "version"], m2m_fields=[companies, themes]
+        excluded_fields=["summary_html", "updated_at", "version", "search_vector"], m2m_fields=[companies, themes]
     )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "stories"
+        # Created on PostgreSQL only (see the migration): other databases have no tsvector.
+        indexes = [GinIndex(fields=["search_vector"], name="story_search_vector_gin")]
 
     rendered_fields = {"summary": "summary_html"}
 

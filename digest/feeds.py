@@ -1,0 +1,124 @@
+"""RSS and Atom feeds: every issue in full, and the stories of one company or one theme."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils.feedgenerator import Atom1Feed
+
+from .models import Issue, Placement, Section
+from .public import newest_first, public_companies, public_stories, public_themes
+
+ISSUES_IN_FEED = 50
+STORIES_IN_FEED = 50
+
+
+class AtomWithContent(Atom1Feed):
+    """Atom carrying each item's full HTML in <content>, where feed readers look for it."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("content", item["description"], {"type": "html"})
+
+
+class IssueFeed(Feed):
+    """The latest issues, each with its whole text."""
+
+    title = settings.SITE_NAME
+    description = "A weekly digest of engineering news from large companies."
+    description_template = "digest/issue_feed_item.html"
+
+    def link(self):
+        return "/"
+
+    def items(self):
+        placements = Placement.objects.select_related("story").order_by("section", "position", "id")
+        return (
+            Issue.objects.published()
+            .order_by("-week_start", "-number")
+            .prefetch_related(
+                Prefetch("placements", queryset=placements),
+                "placements__story__companies",
+                "placements__story__sources",
+            )[:ISSUES_IN_FEED]
+        )
+
+    def item_title(self, issue):
+        return issue.title
+
+    def get_context_data(self, *, item, **kwargs):
+        context = super().get_context_data(item=item, **kwargs)
+        context["sections"] = [
+            (section, [placement.story for placement in item.placements_in(section)]) for section in Section
+        ]
+        return context
+
+    def item_pubdate(self, issue):
+        return issue.published_at
+
+    def item_updateddate(self, issue):
+        return issue.updated_at
+
+
+class AtomIssueFeed(IssueFeed):
+    feed_type = AtomWithContent
+    subtitle = IssueFeed.description
+
+
+class StoryFeed(Feed):
+    """The stories of one company or theme, newest first, each linking into its issue."""
+
+    description_template = "includes/story_feed_item.html"
+    kind = ""
+
+    def title(self, topic):
+        return f"{topic.name} — {settings.SITE_NAME}"
+
+    def link(self, topic):
+        return topic.get_absolute_url()
+
+    def description(self, topic):
+        return f"Stories about {topic.name} in {settings.SITE_NAME}."
+
+    def stories(self, topic):
+        raise NotImplementedError
+
+    def items(self, topic):
+        return newest_first(self.stories(topic)).prefetch_related("sources", "companies")[:STORIES_IN_FEED]
+
+    def item_title(self, story):
+        return story.title
+
+    def item_link(self, story):
+        return f"{story.placement.issue.get_absolute_url()}#{story.slug}"
+
+    def item_pubdate(self, story):
+        return story.placement.issue.published_at
+
+    def item_categories(self, story):
+        return [company.name for company in story.companies.all()]
+
+
+class CompanyFeed(StoryFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(public_companies(), slug=slug)
+
+    def stories(self, company):
+        return public_stories().filter(companies=company)
+
+
+class AtomCompanyFeed(CompanyFeed):
+    feed_type = AtomWithContent
+
+
+class ThemeFeed(StoryFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(public_themes(), slug=slug)
+
+    def stories(self, theme):
+        return public_stories().filter(themes=theme)
+
+
+class AtomThemeFeed(ThemeFeed):
+    feed_type = AtomWithContent

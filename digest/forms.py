@@ -1,0 +1,42 @@
+from django import forms
+
+from .models import Issue
+from .public import public_companies, public_themes
+
+MAX_QUERY_LENGTH = 200
+
+
+class SearchForm(forms.Form):
+    """The reader's search: words, and optional filters by company, theme and year.
+
+    The filters offer only what is public, so an unpublished company cannot be chosen
+    (or discovered by trying its slug).
+    """
+
+    q = forms.CharField(
+        label="Search for",
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        error_messages={"max_length": f"Searches are limited to {MAX_QUERY_LENGTH} characters: try fewer words."},
+    )
+    company = forms.ModelChoiceField(
+        queryset=None, to_field_name="slug", required=False, empty_label="Any", label="Company"
+    )
+    theme = forms.ModelChoiceField(
+        queryset=None, to_field_name="slug", required=False, empty_label="Any", label="Theme"
+    )
+    year = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Year")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = public_companies().order_by("name")
+        self.fields["theme"].queryset = public_themes().order_by("name")
+        years = [day.year for day in Issue.objects.published().dates("week_start", "year", order="DESC")]
+        self.fields["year"].choices = [("", "Any"), *((year, year) for year in years)]
+        for name in ("company", "theme", "year"):
+            self.fields[name].error_messages["invalid_choice"] = f"There is no such {name} to search in."
+
+    @property
+    def has_criteria(self):
+        data = self.cleaned_data
+        return bool(data.get("q") or data.get("company") or data.get("theme") or data.get("year"))

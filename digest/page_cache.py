@@ -1,0 +1,179 @@
+"""Whole-page cache for the reader site, and the purge that keeps it truthful.
+
+A public page is stored once rendered and served from the cache, without touching the
+database, until something on it changes. Entries are grouped by path: each path has a
+generation token, and every variant of that path (``?page=2``, another host name) is
+stored with the token it was rendered under and served only while that token is current.
+Purging a path deletes its token, so all its variants miss at once, and a page rendered
+from old data while the purge ran carries the old token, so it is never served.
+
+Responses carry a strong ETag and Last-Modified and answer conditional requests with 304.
+"""
+
+import hashlib
+import uuid
+from functools import wraps
+
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from taggit.models import Tag
+
+from companies.models import Company
+from stories.models import Story, Theme
+
+from .models import Issue
+
+PAGE_TIMEOUT = 24 * 60 * 60
+# Query strings a cached page may vary on; any other query string is rendered afresh, so
+# that made-up parameters cannot fill the cache.
+CACHED_PARAMETERS = {"page"}
+_KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control")
+
+
+def _generation_key(path):
+    return f"reader:generation:{path}"
+
+
+def _page_key(request):
+    variant = f"{request.scheme}://{request.get_host()}{request.path}?{request.GET.urlencode()}"
+    return f"reader:page:{hashlib.sha256(variant.encode()).hexdigest()}"
+
+
+def _is_cacheable_request(request):
+    return request.method in ("GET", "HEAD") and set(request.GET) <= CACHED_PARAMETERS
+
+
+def _finish(response):
+    """Add the validators and caching headers every public page carries.
+
+    The Content-Security-Policy comes from django-csp's middleware, for every page.
+    """
+    if not response.has_header("ETag"):
+        response["ETag"] = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
+    if not response.has_header("Last-Modified"):
+        response["Last-Modified"] = http_date()
+    # Browsers and proxies may keep a copy but must ask again each time (a cheap 304), so
+    # a purge here is never hidden behind a stale copy elsewhere.
+    patch_cache_control(response, public=True, no_cache=True)
+    return response
+
+
+_CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+
+
+def _conditional(request, response):
+    """Answer 304 (or 412) when the request's validators say the client's copy is current."""
+    if not any(header in request.META for header in _CONDITIONAL_HEADERS):
+        return response  # the common case, and a warm page's hot path
+    last_modified = parse_http_date_safe(response["Last-Modified"])
+    return get_conditional_response(request, etag=response["ETag"], last_modified=last_modified, response=response)
+
+
+def public_page(view):
+    """Give a public view's successful responses validators and caching headers, uncached."""
+
+    @wraps(view)
+    def public_view(request, *args, **kwargs):
+        response = _rendered(view(request, *args, **kwargs))
+        if response.status_code != 200 or response.streaming:
+            return response
+        return _conditional(request, _finish(response))
+
+    return public_view
+
+
+def cache_public_page(view):
+    """Serve a public view from the page cache, and cache its successful responses."""
+    uncached_view = public_page(view)
+
+    @wraps(view)
+    def cached_view(request, *args, **kwargs):
+        if not _is_cacheable_request(request):
+            return uncached_view(request, *args, **kwargs)
+        generation_key, page_key = _generation_key(request.path), _page_key(request)
+        # One round trip to the cache for a warm page: the token and the page together.
+        found = cache.get_many([generation_key, page_key])
+        generation, stored = found.get(generation_key), found.get(page_key)
+        if generation is not None and stored is not None and stored["generation"] == generation:
+            response = HttpResponse(stored["content"])
+            for name, value in stored["headers"].items():
+                response[name] = value
+            return _conditional(request, response)
+        if generation is None:
+            # Claim a token before rendering: a purge during the render then orphans this page.
+            cache.add(generation_key, uuid.uuid4().hex, timeout=None)
+            generation = cache.get(generation_key)
+        response = _rendered(view(request, *args, **kwargs))
+        if response.status_code != 200 or response.cookies or response.streaming:
+            return response
+        _finish(response)
+        headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
+        cache.set(page_key, {"generation": generation, "content": response.content, "headers": headers}, PAGE_TIMEOUT)
+        return _conditional(request, response)
+
+    return cached_view
+
+
+def _rendered(response):
+    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+        response.render()
+    return response
+
+
+def purge_paths(paths):
+    """Drop every cached variant of each path, so the next request renders it afresh."""
+    cache.delete_many([_generation_key(path) for path in paths])
+
+
+def issue_page_paths(issue):
+    """Return the path of every public page that shows ``issue`` or depends on it.
+
+    That is the issue's page, the home page, the archive, the site feeds, the sitemap,
+    the company index, the issues before and after it (their previous/next links), and
+    the pages and feeds of every company, theme and tag of its stories, with the parents
+    and subsidiaries of those companies (their pages link to each other when public).
+    """
+    paths = {
+        issue.get_absolute_url(),
+        reverse("home"),
+        reverse("issue_archive"),
+        reverse("issue_feed"),
+        reverse("issue_feed_atom"),
+        reverse("sitemap"),
+        reverse("company_list"),
+    }
+    published = Issue.objects.published()
+    for neighbour in (published.before(issue).first(), published.after(issue).first()):
+        if neighbour is not None:
+            paths.add(neighbour.get_absolute_url())
+    in_issue = Story.objects.filter(placement__issue=issue)
+    company_ids = Company.objects.filter(Exists(in_issue.filter(companies=OuterRef("pk")))).values("pk")
+    companies = Company.objects.filter(
+        Q(pk__in=company_ids) | Q(parent__in=company_ids) | Q(subsidiaries__in=company_ids)
+    )
+    for company in companies.distinct():
+        paths.add(company.get_absolute_url())
+        paths.add(reverse("company_feed", args=[company.slug]))
+        paths.add(reverse("company_feed_atom", args=[company.slug]))
+    for theme in Theme.objects.filter(Exists(in_issue.filter(themes=OuterRef("pk")))):
+        paths.add(theme.get_absolute_url())
+        paths.add(reverse("theme_feed", args=[theme.slug]))
+        paths.add(reverse("theme_feed_atom", args=[theme.slug]))
+    for tag in Tag.objects.filter(Exists(in_issue.filter(tags=OuterRef("pk")))).exclude(slug=""):
+        paths.add(reverse("tag_detail", args=[tag.slug]))
+    return paths
+
+
+def purge_issue_pages(issue, *, previous_paths=()):
+    """Purge every cached page that a change to ``issue`` affects.
+
+    Call it after the change is committed (``transaction.on_commit``) when an issue is
+    published, corrected, withdrawn or unpublished. A correction can also take a company,
+    theme or tag off a story: pass ``issue_page_paths(issue)`` taken before the change as
+    ``previous_paths`` so the pages that no longer show the story are purged too.
+    """
+    purge_paths(issue_page_paths(issue) | set(previous_paths))

@@ -1,0 +1,63 @@
+"""sitemap.xml: published issues and the public company, theme and tag pages, nothing else."""
+
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from .models import Issue
+from .public import public_companies, public_tags, public_themes
+
+
+class IssueSitemap(Sitemap):
+    changefreq = "monthly"
+    priority = 0.8
+
+    def items(self):
+        return Issue.objects.published().order_by("-week_start", "-number")
+
+    def lastmod(self, issue):
+        return issue.updated_at
+
+
+class PageSitemap(Sitemap):
+    """The site's fixed pages."""
+
+    changefreq = "weekly"
+
+    def items(self):
+        return ["home", "issue_archive", "company_list"]
+
+    def location(self, name):
+        return reverse(name)
+
+
+class CompanySitemap(Sitemap):
+    changefreq = "weekly"
+
+    def items(self):
+        return public_companies().order_by("name")
+
+
+class ThemeSitemap(Sitemap):
+    changefreq = "weekly"
+
+    def items(self):
+        return public_themes().order_by("name")
+
+
+class TagSitemap(Sitemap):
+    changefreq = "weekly"
+
+    def items(self):
+        return public_tags().exclude(slug="").order_by("name")
+
+    def location(self, tag):
+        return reverse("tag_detail", args=[tag.slug])
+
+
+SITEMAPS = {
+    "pages": PageSitemap,
+    "issues": IssueSitemap,
+    "companies": CompanySitemap,
+    "themes": ThemeSitemap,
+    "tags": TagSitemap,
+}

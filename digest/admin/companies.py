@@ -17,7 +17,7 @@ class CompanyAdmin(VersionLockedAdmin, RevisionsAdmin):
     fields = ["name", "slug", "parent", "website", "description", "seen_version"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(story_count=Count("stories", distinct=True))
+        return super().get_queryset(request).annotate(story_count=Count("stories", distinct=True)).order_by("name")
 
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, company):

@@ -67,7 +67,7 @@ class ThemeAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(story_count=Count("stories", distinct=True))
+        return super().get_queryset(request).annotate(story_count=Count("stories", distinct=True)).order_by("name")
 
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, theme):

@@ -97,7 +97,7 @@ class IssueAdmin(IssuePDFAdminMixin, CorrectionAdmin, RevisionsAdmin):
     inlines = [PlacementInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(story_count=Count("placements"))
+        return super().get_queryset(request).annotate(story_count=Count("placements")).order_by(*Issue._meta.ordering)
 
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, issue):

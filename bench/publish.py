@@ -1,8 +1,9 @@
 """Publish latency: from the publish request to the public page answering 200, run complete.
 
-Runs the production settings against PostgreSQL (database ``digest_bench``), Redis (database
-5 on REDIS_URL's server), a real Celery worker with beat and gunicorn, all on this machine.
-Prints a table and writes bench/results/publish.json.
+Runs the production settings against the benchmark's PostgreSQL database and Redis
+(bench/harness.py: BENCH_DATABASE_URL, BENCH_REDIS_URL), a real Celery worker with beat and
+gunicorn, all on this machine. Prints a table and writes bench/results/publish.json;
+bench/run.py runs it as part of ``make bench``.
 """
 
 import json

@@ -120,7 +120,7 @@ def prepare(scale):
     tags = Tag.objects.annotate(n=Count("taggit_taggeditem_items")).filter(n__gt=0).order_by("-n", "pk")
     # Readers search for a company or a product by name. (Any word of the generator's
     # small vocabulary is in most stories, which no real query is.)
-    searched = list(companies.filter(name__contains=" ")[:11])[-1]
+    searched = (list(companies.filter(name__contains=" ")[:11]) or [companies.first()])[-1]
     return {
         "queries": (searched.name.split()[0], searched.name),
         "issues": (by_size.first(), by_size.last()),

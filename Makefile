@@ -36,12 +36,15 @@ node_modules/.installed: package.json package-lock.json
 system-deps:
 	./bin/system-deps
 
-# Benchmarks: each script prints its figures against its budgets and writes bench/results/;
-# they use PostgreSQL and Redis on 127.0.0.1 (see README).
+# Benchmarks: one table of every figure against its budget, written to bench/results/
+# (see README, "Benchmarks"). PostgreSQL and Redis on 127.0.0.1; BENCH_SCALE=10 for
+# 52,000 stories, BENCH_DATABASE_URL to use another database than digest_bench.
 bench: install system-deps
-	$(BIN)/python bench/pdf.py
-	$(BIN)/python bench/publish.py
-	$(BIN)/python bench/site.py
+	$(BIN)/python bench/run.py
+
+# The same harness on tiny data, one round each: fails on errors, never on budgets (CI).
+bench-smoke: install system-deps
+	$(BIN)/python bench/run.py --smoke
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

@@ -1,97 +1,49 @@
 """Publish latency: from the publish request to the public page answering 200, run complete.
 
-Runs the production settings against PostgreSQL (database ``digest_bench``), Redis (database
-5 on REDIS_URL's server), a real Celery worker with beat and gunicorn, all on this machine.
-Prints a table and writes bench/results/publish.json.
+Runs the production settings against the benchmark's PostgreSQL database and Redis
+(bench/harness.py: BENCH_DATABASE_URL, BENCH_REDIS_URL), a real Celery worker with beat and
+gunicorn, all on this machine. Prints a table and writes bench/results/publish.json;
+bench/run.py runs it as part of ``make bench``.
 """
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import RESULTS, ROOT, ensure_database, gunicorn, manage, production_environment, status, wait_until
+
 RUNS = int(os.environ.get("BENCH_PUBLISH_RUNS", "7"))
 BUDGET_SECONDS = 3.0
-ENV = {
-    **os.environ,
-    "DJANGO_SETTINGS_MODULE": "digest.settings",
-    "DEBUG": "false",
-    "SECRET_KEY": "benchmark-secret-key-not-for-production",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "false",
-    "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/digest_bench"),
-    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"),
-    "PUBLISH_DUE_INTERVAL_SECONDS": "5",
-    "LOG_LEVEL": "ERROR",
-}
-PYTHON = sys.executable
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def manage(*args):
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
-
-
-def ensure_database():
-    name = ENV["DATABASE_URL"].rsplit("/", 1)[1]
-    result = subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], capture_output=True, text=True)
-    if result.returncode and "already exists" not in result.stderr:
-        raise SystemExit(result.stderr)
-
-
-def status(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own loopback server
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+ENV = production_environment(PUBLISH_DUE_INTERVAL_SECONDS="5")
 
 
 def main():
-    ensure_database()
-    manage("migrate", "--noinput")
-    manage("collectstatic", "--noinput")
-    port = free_port()
-    processes = [
-        subprocess.Popen(
-            [PYTHON, "-m", "celery", "-A", "digest", "worker", "--beat", "--concurrency=2", "--loglevel=WARNING",
-             "--schedule", str(ROOT / "var" / "bench-beat")],
-            cwd=ROOT, env=ENV,
-        ),
-        subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "digest.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--log-level", "warning"],
-            cwd=ROOT, env=ENV,
-        ),
-    ]  # fmt: skip
+    ensure_database(ENV)
+    manage(ENV, "migrate", "--noinput")
+    manage(ENV, "collectstatic", "--noinput")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "digest", "worker", "--beat", "--concurrency=2", "--loglevel=WARNING",
+         "--schedule", str(ROOT / "var" / "bench-beat")],
+        cwd=ROOT, env=ENV,
+    )  # fmt: skip
     try:
-        os.environ.update(ENV)
-        sys.path.insert(0, str(ROOT))
-        import django
+        with gunicorn(ENV, workers=2, log_name="bench-publish-gunicorn.log") as base_url:
+            os.environ.update(ENV)
+            sys.path.insert(0, str(ROOT))
+            import django
 
-        django.setup()
-        samples = measure(port)
+            django.setup()
+            samples = measure(base_url)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(20)
+        worker.terminate()
+        worker.wait(20)
     report(samples)
 
 
-def measure(port):
+def measure(base_url):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -107,18 +59,18 @@ def measure(port):
     demo = demo.replace("tags: mcp\n", "tags: mcp\nsource: Source\n").replace(
         "tags: llm, model safety\n", "tags: llm, model safety\nsource: Source\n"
     )
-    wait_until(lambda: status(f"http://127.0.0.1:{port}/") in (200, 404), 30)
     samples = []
     for index in range(RUNS):
-        number = 90000 + int(time.time() * 1000) % 9000 * 10 + index
-        slug = f"bench-{number}"
+        # Below 100,000, where generate_bench_data's issues start.
+        number = 10_000 + int(time.time() * 1000) % 8_000 * 10 + index
+        slug = f"publish-bench-{number}"
         text = demo.replace("number: 1\n", f"number: {number}\n").replace("slug: 2026-04-18\n", f"slug: {slug}\n")
         for story_slug in ("offline-generation", "decoupling", "embedded", "agentic", "standardizing", "verifying"):
             text = text.replace(f"slug: {story_slug}", f"slug: {slug}-{story_slug}")
         issue = import_issue(text)
         Issue.objects.filter(pk=issue.pk).update(state=IssueState.APPROVED)
         issue.refresh_from_db()
-        url = f"http://127.0.0.1:{port}/issues/{slug}/"
+        url = f"{base_url}/issues/{slug}/"
         started = time.perf_counter()
         workflow.publish(issue=issue, by=publisher)
         wait_until(
@@ -126,18 +78,10 @@ def measure(port):
                 status(u) == 200 and PublicationRun.objects.filter(issue=i, state=RunState.COMPLETED).exists()
             ),
             30,
+            f"{url} to be published",
         )
         samples.append(time.perf_counter() - started)
     return samples
-
-
-def wait_until(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise SystemExit(f"Timed out after {timeout}s")
 
 
 def report(samples):
@@ -153,8 +97,8 @@ def report(samples):
     print(f"{'figure':60} {'value':>10} {'budget':>10}  verdict")
     print(f"{row['figure']:60} {median:>9.3f}s {row['budget']:>10}  {row['verdict']}")
     print(f"  samples: {row['samples']}")
-    (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    (ROOT / "bench" / "results" / "publish.json").write_text(json.dumps([row], indent=2) + "\n")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "publish.json").write_text(json.dumps([row], indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -19,8 +19,14 @@ class SearchForm(forms.Form):
         max_length=MAX_QUERY_LENGTH,
         error_messages={"max_length": f"Searches are limited to {MAX_QUERY_LENGTH} characters: try fewer words."},
     )
+    # A text box, not a list: a list of every public company is thousands of options to
+    # query and render on each search. Company pages link here with ?company=<slug>.
     company = forms.ModelChoiceField(
-        queryset=None, to_field_name="slug", required=False, empty_label="Any", label="Company"
+        queryset=None,
+        to_field_name="slug",
+        required=False,
+        label="Company",
+        widget=forms.TextInput(attrs={"placeholder": "as in its address, e.g. netflix"}),
     )
     theme = forms.ModelChoiceField(
         queryset=None, to_field_name="slug", required=False, empty_label="Any", label="Theme"

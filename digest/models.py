@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
@@ -7,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from stories.models import ISSUE_TEXT_MAX_LENGTH, Story, validate_no_top_level_headings
 from stories.rendering import RenderedMarkdownModel
+from stories.search_vector import SEARCH_CONFIG
 
 
 class IssueState(models.TextChoices):
@@ -23,6 +26,19 @@ class Section(models.IntegerChoices):
 
     TOP_STORIES = 1, "Top Stories"
     DEVELOPING_THREADS = 2, "Developing Threads"
+
+
+def issue_search_vector():
+    """Return the expression of an issue's full-text vector: its title, then its own texts.
+
+    Issues are searched with this expression, and a GIN index on the same expression
+    (PostgreSQL) finds the matches without computing the vector of every issue.
+    """
+    return (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("week_in_review", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("patterns", weight="B", config=SEARCH_CONFIG)
+    )
 
 
 class IssueQuerySet(models.QuerySet):
@@ -100,6 +116,7 @@ class Issue(RenderedMarkdownModel, models.Model):
 
     class Meta:
         ordering = ["-week_start", "-number"]
+        indexes = [GinIndex(issue_search_vector(), name="issue_search_vector_gin")]
         permissions = [
             ("review_issue", "Can send issues to review, approve them and request changes"),
             ("publish_issue", "Can schedule, publish, withdraw issues and share previews"),

@@ -56,10 +56,11 @@ def companies_with_story_counts():
 
 def covered_alongside(company, *, limit=8):
     """Return the public companies most often named in the same stories as ``company``."""
-    shared = Q(stories__in=public_stories().filter(companies=company))
+    # Filtering before counting joins only this company's stories; a filtered Count would
+    # aggregate every company's stories in the archive first.
     return (
-        Company.objects.exclude(pk=company.pk)
-        .annotate(shared_stories=Count("stories", filter=shared, distinct=True))
-        .filter(shared_stories__gt=0)
+        Company.objects.filter(stories__in=public_stories().filter(companies=company).values("pk"))
+        .exclude(pk=company.pk)
+        .annotate(shared_stories=Count("stories", distinct=True))
         .order_by("-shared_stories", "name")[:limit]
     )

@@ -11,7 +11,7 @@ text is escaped, and only then do the marks become ``<mark>`` elements.
 
 import re
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Concat
@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from stories.models import Story
 from stories.search_vector import SEARCH_CONFIG
 
-from .models import Issue
+from .models import Issue, issue_search_vector
 from .public import newest_first, public_stories
 
 MARK_START, MARK_END = "\ue000", "\ue001"
@@ -93,11 +93,7 @@ def search_issues(query, *, year=None, limit=5):
     texts = Concat("week_in_review", Value("\n\n"), "patterns", output_field=TextField())
     if full_text_available():
         search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        vector = (
-            SearchVector("title", weight="A", config=SEARCH_CONFIG)
-            + SearchVector("week_in_review", weight="B", config=SEARCH_CONFIG)
-            + SearchVector("patterns", weight="B", config=SEARCH_CONFIG)
-        )
+        vector = issue_search_vector()
         return (
             issues.annotate(document=vector)
             .filter(document=search_query)

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 
 from companies.models import Company
 
@@ -12,6 +14,7 @@ class CompanyAdmin(VersionLockedAdmin, RevisionsAdmin):
     list_display = ["name", "parent", "website", "story_count"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
+    show_full_result_count = False
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["parent"]
     fields = ["name", "slug", "parent", "website", "description", "seen_version"]
@@ -21,4 +24,6 @@ class CompanyAdmin(VersionLockedAdmin, RevisionsAdmin):
 
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, company):
-        return company.story_count
+        # Links to the stories' changelist filtered by this company (CompanyFilter).
+        url = reverse("admin:stories_story_changelist") + f"?company={company.pk}"
+        return format_html('<a href="{}">{}</a>', url, company.story_count)

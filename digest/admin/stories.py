@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from companies.models import Company
 from stories.models import Source, Story, Theme
 
 from ..workflow import can_edit_story, ensure_can_edit_story
@@ -14,11 +15,37 @@ class SourceInline(admin.TabularInline):
     extra = 1
 
 
+class CompanyFilter(admin.SimpleListFilter):
+    """Filter stories by one company, given by id (``?company=``), without listing them all.
+
+    A list of every company would render thousands of links on each changelist; the
+    filter is reached from a company's row in the companies list, and only the chosen
+    company is shown, so it can be cleared.
+    """
+
+    title = "company"
+    parameter_name = "company"
+
+    def lookups(self, request, model_admin):
+        chosen = self.value()
+        if not chosen or not chosen.isdigit():
+            return []
+        return [(str(company.pk), company.name) for company in Company.objects.filter(pk=chosen)]
+
+    def queryset(self, request, queryset):
+        chosen = self.value()
+        if chosen and chosen.isdigit():
+            return queryset.filter(companies=chosen)
+        return queryset
+
+
 @admin.register(Story)
 class StoryAdmin(CorrectionAdmin, RevisionsAdmin):
     list_display = ["title", "issue", "company_names", "author", "updated_at"]
     list_select_related = ["author", "placement__issue"]
-    list_filter = ["themes", "placement__section", "updated_at"]
+    list_filter = [CompanyFilter, "themes", "placement__section", "updated_at"]
+    # Counting every story for "N total" is a full scan on each page; the filtered count is enough.
+    show_full_result_count = False
     search_fields = ["title", "slug", "companies__name"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["companies", "themes"]

@@ -36,3 +36,15 @@ def test_bench_data_refuses_to_double_up_without_reset():
     call_command("generate_bench_data", "--scale", "0.02")
     with pytest.raises(SystemExit):
         call_command("generate_bench_data", "--scale", "0.02")
+
+
+def test_bench_stories_are_found_by_search():
+    from digest.search import full_text_available, search_stories
+
+    call_command("generate_bench_data", "--scale", "0.02")
+    story = Story.objects.filter(slug__startswith="bench-").order_by("pk").first()
+    word = story.title.split()[0]
+    if not full_text_available():
+        pytest.skip("full-text search vectors exist on PostgreSQL only")
+    assert Story.objects.filter(search_vector__isnull=True).count() == 0
+    assert story in search_stories(word)

@@ -122,7 +122,7 @@ def _saved(instance):
     return instance
 
 
-def plant_xss_corpus():
+def plant_xss_corpus(*, with_pdf=True):
     """Store every payload in every editor-writable text field of a published issue; return what was made.
 
     Long fields hold the whole corpus; short ones (titles, names, tags, notes) hold it spread
@@ -196,7 +196,8 @@ def plant_xss_corpus():
         issue=issue, actor=publisher, action="request_changes", from_state="in_review", to_state="draft",
         comment=everything[:5000],
     )  # fmt: skip
-    store_issue_pdf(issue)
-    issue.refresh_from_db()
+    if with_pdf:
+        store_issue_pdf(issue)
+        issue.refresh_from_db()
     return {"issue": issue, "stories": stories, "companies": companies, "themes": themes, "tags": tags,
             "stored_urls": stored_urls}  # fmt: skip

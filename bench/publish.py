@@ -59,12 +59,9 @@ def status(url):
         return error.code
 
 
-def main():
-    ensure_database()
-    manage("migrate", "--noinput")
-    manage("collectstatic", "--noinput")
-    port = free_port()
-    processes = [
+def start_services(port):
+    """Start a Celery worker with beat and gunicorn on ``port``, with the production settings; return them."""
+    return [
         subprocess.Popen(
             [PYTHON, "-m", "celery", "-A", "digest", "worker", "--beat", "--concurrency=2", "--loglevel=WARNING",
              "--schedule", str(ROOT / "var" / "bench-beat")],
@@ -76,49 +73,79 @@ def main():
             cwd=ROOT, env=ENV,
         ),
     ]  # fmt: skip
-    try:
-        os.environ.update(ENV)
-        sys.path.insert(0, str(ROOT))
-        import django
 
-        django.setup()
+
+def stop_services(processes):
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(20)
+
+
+def setup_django():
+    """Use this process's Django, on the same database and Redis as the services."""
+    os.environ.update(ENV)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def main():
+    ensure_database()
+    manage("migrate", "--noinput")
+    manage("collectstatic", "--noinput")
+    port = free_port()
+    processes = start_services(port)
+    try:
+        setup_django()
         samples = measure(port)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(20)
+        stop_services(processes)
     report(samples)
 
 
-def measure(port):
+def bench_publisher():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from digest import workflow
-    from digest.interchange import import_issue
-    from digest.management.commands.load_demo import DEMO_ISSUE
-    from digest.models import Issue, IssueState, PublicationRun, RunState
-
     publisher, _ = get_user_model().objects.get_or_create(username="bench-publisher", defaults={"is_staff": True})
     publisher.groups.add(Group.objects.get(name="Publisher"))
+    return publisher
+
+
+def approved_demo_copy(index):
+    """Import a copy of the demo issue under a fresh number and slug, approved and ready to publish."""
+    from digest.interchange import import_issue
+    from digest.management.commands.load_demo import DEMO_ISSUE
+    from digest.models import Issue, IssueState
+
     demo = DEMO_ISSUE.read_text(encoding="utf-8")
     # The demo's Developing Threads have no sources; give them one so the checklist passes.
     demo = demo.replace("tags: mcp\n", "tags: mcp\nsource: Source\n").replace(
         "tags: llm, model safety\n", "tags: llm, model safety\nsource: Source\n"
     )
+    number = 90000 + int(time.time() * 1000) % 9000 * 10 + index
+    slug = f"bench-{number}"
+    text = demo.replace("number: 1\n", f"number: {number}\n").replace("slug: 2026-04-18\n", f"slug: {slug}\n")
+    for story_slug in ("offline-generation", "decoupling", "embedded", "agentic", "standardizing", "verifying"):
+        text = text.replace(f"slug: {story_slug}", f"slug: {slug}-{story_slug}")
+    issue = import_issue(text)
+    Issue.objects.filter(pk=issue.pk).update(state=IssueState.APPROVED)
+    issue.refresh_from_db()
+    return issue
+
+
+def measure(port):
+    from digest import workflow
+    from digest.models import PublicationRun, RunState
+
+    publisher = bench_publisher()
     wait_until(lambda: status(f"http://127.0.0.1:{port}/") in (200, 404), 30)
     samples = []
     for index in range(RUNS):
-        number = 90000 + int(time.time() * 1000) % 9000 * 10 + index
-        slug = f"bench-{number}"
-        text = demo.replace("number: 1\n", f"number: {number}\n").replace("slug: 2026-04-18\n", f"slug: {slug}\n")
-        for story_slug in ("offline-generation", "decoupling", "embedded", "agentic", "standardizing", "verifying"):
-            text = text.replace(f"slug: {story_slug}", f"slug: {slug}-{story_slug}")
-        issue = import_issue(text)
-        Issue.objects.filter(pk=issue.pk).update(state=IssueState.APPROVED)
-        issue.refresh_from_db()
-        url = f"http://127.0.0.1:{port}/issues/{slug}/"
+        issue = approved_demo_copy(index)
+        url = f"http://127.0.0.1:{port}/issues/{issue.slug}/"
         started = time.perf_counter()
         workflow.publish(issue=issue, by=publisher)
         wait_until(

@@ -182,3 +182,20 @@ def test_a_revision_of_another_object_cannot_be_restored_onto_this_one(client):
     story.refresh_from_db()
     assert story.title != "Someone else's story"
     assert story.history.count() == revisions
+
+
+def test_a_source_id_of_another_story_in_a_change_form_is_refused(client):
+    """A tampered inline id cannot edit another story's source through this story's form."""
+    from tests.admin_forms import change_form_data
+
+    first, second = issue_with_stories(top=1, threads=0), issue_with_stories(top=1, threads=0)
+    story, other = first.placements.get().story, second.placements.get().story
+    foreign_source = other.sources.get()
+    client.force_login(user_in_role("Editor"))
+    url = reverse("admin:stories_story_change", args=[story.pk])
+    data = change_form_data(client.get(url), **{"sources-0-id": str(foreign_source.pk), "sources-0-title": "Hijacked"})
+    assert "sources-0-id" in data and "sources-0-title" in data
+    client.post(url, data)
+    foreign_source.refresh_from_db()
+    assert foreign_source.title != "Hijacked" and foreign_source.story == other
+    assert list(other.sources.all()) == [foreign_source]

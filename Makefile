@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint install node-tools system-deps bench bench-smoke clean
+.PHONY: dev test lint install node-tools system-deps bench bench-smoke load audit clean
 
 dev: install
 	./bin/dev
@@ -45,6 +45,18 @@ bench: install system-deps
 # The same harness on tiny data, one round each: fails on errors, never on budgets (CI).
 bench-smoke: install system-deps
 	$(BIN)/python bench/run.py --smoke
+
+# Known vulnerabilities in the pinned requirements (and what they pull in), from PyPI's
+# advisory data. --strict: a package that could not be audited (the vulnerability service
+# unreachable) fails the run, so it never reports "no known vulnerabilities" untruthfully.
+# Not in .ci/run: CI's machine cannot reach a vulnerability service.
+audit: install
+	$(BIN)/pip-audit --strict --progress-spinner off -r requirements-dev.txt
+
+# A bounded load test (at most 60 s, loopback only): readers under wrk while a publisher
+# publishes and corrects an issue; needs PostgreSQL and Redis on 127.0.0.1 (see README).
+load: install system-deps
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache

@@ -1,9 +1,8 @@
 """Publish latency: from the publish request to the public page answering 200, run complete.
 
-Runs the production settings against the benchmark's PostgreSQL database and Redis
-(bench/harness.py: BENCH_DATABASE_URL, BENCH_REDIS_URL), a real Celery worker with beat and
-gunicorn, all on this machine. Prints a table and writes bench/results/publish.json;
-bench/run.py runs it as part of ``make bench``.
+Runs the production settings against PostgreSQL and Redis (bench/harness.py), a real Celery
+worker with beat and gunicorn, all on this machine. Prints a table and writes
+bench/results/publish.json. bench/load.py uses the same stack.
 """
 
 import json
@@ -12,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 from harness import RESULTS, ROOT, ensure_database, gunicorn, manage, production_environment, status, wait_until
 
@@ -20,10 +20,18 @@ BUDGET_SECONDS = 3.0
 ENV = production_environment(PUBLISH_DUE_INTERVAL_SECONDS="5")
 
 
-def main():
+@contextmanager
+def publishing_stack(*, load_demo=False):
+    """Migrate, then run a Celery worker with beat and gunicorn; yield the site's base URL.
+
+    This process's Django is set up on the same database and Redis, to publish through
+    ``digest.workflow`` as the admin would.
+    """
     ensure_database(ENV)
     manage(ENV, "migrate", "--noinput")
     manage(ENV, "collectstatic", "--noinput")
+    if load_demo:
+        manage(ENV, "load_demo", "--no-admin")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "digest", "worker", "--beat", "--concurrency=2", "--loglevel=WARNING",
          "--schedule", str(ROOT / "var" / "bench-beat")],
@@ -36,41 +44,53 @@ def main():
             import django
 
             django.setup()
-            samples = measure(base_url)
+            yield base_url
     finally:
         worker.terminate()
         worker.wait(20)
-    report(samples)
 
 
-def measure(base_url):
+def bench_publisher():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from digest import workflow
-    from digest.interchange import import_issue
-    from digest.management.commands.load_demo import DEMO_ISSUE
-    from digest.models import Issue, IssueState, PublicationRun, RunState
-
     publisher, _ = get_user_model().objects.get_or_create(username="bench-publisher", defaults={"is_staff": True})
     publisher.groups.add(Group.objects.get(name="Publisher"))
+    return publisher
+
+
+def approved_demo_copy(index):
+    """Import a copy of the demo issue under a fresh number and slug, approved and ready to publish."""
+    from digest.interchange import import_issue
+    from digest.management.commands.load_demo import DEMO_ISSUE
+    from digest.models import Issue, IssueState
+
     demo = DEMO_ISSUE.read_text(encoding="utf-8")
     # The demo's Developing Threads have no sources; give them one so the checklist passes.
     demo = demo.replace("tags: mcp\n", "tags: mcp\nsource: Source\n").replace(
         "tags: llm, model safety\n", "tags: llm, model safety\nsource: Source\n"
     )
+    # Below 100,000, where generate_bench_data's issues start.
+    number = 10_000 + int(time.time() * 1000) % 8_000 * 10 + index
+    slug = f"publish-bench-{number}"
+    text = demo.replace("number: 1\n", f"number: {number}\n").replace("slug: 2026-04-18\n", f"slug: {slug}\n")
+    for story_slug in ("offline-generation", "decoupling", "embedded", "agentic", "standardizing", "verifying"):
+        text = text.replace(f"slug: {story_slug}", f"slug: {slug}-{story_slug}")
+    issue = import_issue(text)
+    Issue.objects.filter(pk=issue.pk).update(state=IssueState.APPROVED)
+    issue.refresh_from_db()
+    return issue
+
+
+def measure(base_url):
+    from digest import workflow
+    from digest.models import PublicationRun, RunState
+
+    publisher = bench_publisher()
     samples = []
     for index in range(RUNS):
-        # Below 100,000, where generate_bench_data's issues start.
-        number = 10_000 + int(time.time() * 1000) % 8_000 * 10 + index
-        slug = f"publish-bench-{number}"
-        text = demo.replace("number: 1\n", f"number: {number}\n").replace("slug: 2026-04-18\n", f"slug: {slug}\n")
-        for story_slug in ("offline-generation", "decoupling", "embedded", "agentic", "standardizing", "verifying"):
-            text = text.replace(f"slug: {story_slug}", f"slug: {slug}-{story_slug}")
-        issue = import_issue(text)
-        Issue.objects.filter(pk=issue.pk).update(state=IssueState.APPROVED)
-        issue.refresh_from_db()
-        url = f"{base_url}/issues/{slug}/"
+        issue = approved_demo_copy(index)
+        url = f"{base_url}/issues/{issue.slug}/"
         started = time.perf_counter()
         workflow.publish(issue=issue, by=publisher)
         wait_until(
@@ -78,7 +98,7 @@ def measure(base_url):
                 status(u) == 200 and PublicationRun.objects.filter(issue=i, state=RunState.COMPLETED).exists()
             ),
             30,
-            f"{url} to be published",
+            "the issue to go live",
         )
         samples.append(time.perf_counter() - started)
     return samples
@@ -99,6 +119,12 @@ def report(samples):
     print(f"  samples: {row['samples']}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "publish.json").write_text(json.dumps([row], indent=2) + "\n")
+
+
+def main():
+    with publishing_stack() as base_url:
+        samples = measure(base_url)
+    report(samples)
 
 
 if __name__ == "__main__":

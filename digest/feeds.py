@@ -1,5 +1,7 @@
 """RSS and Atom feeds: every issue in full, and the stories of one company or one theme."""
 
+import re
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
@@ -13,6 +15,29 @@ ISSUES_IN_FEED = 50
 STORIES_IN_FEED = 50
 
 
+# Characters XML 1.0 cannot carry: an editor can paste them (a form feed from a PDF, say),
+# and Django's feed writer refuses them with an exception, so one would break the feed.
+XML_ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(value):
+    if isinstance(value, str):
+        return XML_ILLEGAL_CHARACTERS.sub("", value)
+    if isinstance(value, list | tuple):
+        return [_xml_safe(element) for element in value]
+    return value
+
+
+class XmlSafeFeed(Feed):
+    """A feed that drops the characters XML cannot carry from every text it writes."""
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        feed.feed = {key: _xml_safe(value) for key, value in feed.feed.items()}
+        feed.items = [{key: _xml_safe(value) for key, value in item.items()} for item in feed.items]
+        return feed
+
+
 class AtomWithContent(Atom1Feed):
     """Atom carrying each item's full HTML in <content>, where feed readers look for it."""
 
@@ -22,7 +47,7 @@ class AtomWithContent(Atom1Feed):
             handler.addQuickElement("content", item["description"], {"type": "html"})
 
 
-class IssueFeed(Feed):
+class IssueFeed(XmlSafeFeed):
     """The latest issues, each with its whole text."""
 
     title = settings.SITE_NAME
@@ -66,7 +91,7 @@ class AtomIssueFeed(IssueFeed):
     subtitle = IssueFeed.description
 
 
-class StoryFeed(Feed):
+class StoryFeed(XmlSafeFeed):
     """The stories of one company or theme, newest first, each linking into its issue."""
 
     description_template = "includes/story_feed_item.html"

@@ -4,6 +4,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
+from django.views.decorators.http import require_safe
 
 from .edition import edition_filename
 from .models import Issue
@@ -13,6 +14,7 @@ MAX_AGE = 300
 RETRY_AFTER = 60
 
 
+@require_safe
 def issue_pdf(request, slug):
     """Serve ``/issues/<slug>.pdf``: the stored file inline, or 503 while it is being prepared."""
     issue = get_object_or_404(Issue.objects.published(), slug=slug)

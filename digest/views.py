@@ -147,6 +147,7 @@ def issue_detail(request, slug):
     raise Http404("No published issue at this address.")
 
 
+@require_safe
 def issue_share_preview(request, token):
     # Never through the page cache: a preview is private and shows unpublished work.
     try:
@@ -270,6 +271,7 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
+@require_safe
 def healthz(request):
     """Answer without touching the database or the cache: the benchmark's floor, and a liveness probe."""
     return HttpResponse("ok\n", content_type="text/plain")

@@ -48,6 +48,7 @@ MATRIX = {
         "delete": [LOGIN, FORBIDDEN, FORBIDDEN, OK, OK],
         "history": [LOGIN, OK, OK, OK, OK],
         "preview": [LOGIN, OK, OK, OK, OK],
+        "pdf_preview": [LOGIN, OK, OK, OK, OK],
     },
     "digest.publicationrun": {
         "changelist": [LOGIN, FORBIDDEN, OK, OK, OK],
@@ -99,7 +100,7 @@ def _tag():
 @pytest.mark.parametrize(("model", "view", "role", "expected"), CASES)
 def test_admin_page_answers_by_role(client, model, view, role, expected):
     app_label, model_name = model.split(".")
-    needs_object = view in ("change", "delete", "history", "preview")
+    needs_object = view in ("change", "delete", "history", "preview", "pdf_preview")
     args = [an_object(model).pk] if needs_object else []
     url = reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
     response = client_for(client, role).get(url)
@@ -155,3 +156,46 @@ def test_an_object_id_that_does_not_exist_is_not_found_for_staff(client):
     client.force_login(user_in_role("Publisher"))
     assert client.get(reverse("admin:digest_issue_preview", args=[999999])).status_code == 404
     assert client.post(reverse("admin:digest_issue_transition", args=[999999, "publish"])).status_code == 404
+
+
+def test_a_transition_posted_by_someone_without_the_right_changes_nothing(client):
+    issue = issue_with_stories()
+    client.force_login(user_in_role("Contributor"))
+    for name in ("send_to_review", "approve", "publish", "schedule", "withdraw"):
+        client.post(reverse("admin:digest_issue_transition", args=[issue.pk, name]), {"comment": "x"})
+    issue.refresh_from_db()
+    assert issue.state == "draft"
+    assert not issue.events.exists()
+
+
+def test_a_revision_of_another_object_cannot_be_restored_onto_this_one(client):
+    """The revision id in the URL must belong to the object in the URL: otherwise it is not found."""
+    first, second = issue_with_stories(top=1, threads=0), issue_with_stories(top=1, threads=0)
+    story, other = first.placements.get().story, second.placements.get().story
+    other.title = "Someone else's story"
+    other.save()
+    client.force_login(user_in_role("Editor"))
+    foreign = other.history.first().history_id
+    revisions = story.history.count()
+    response = client.post(reverse("admin:stories_story_restore", args=[story.pk, foreign]))
+    assert response.status_code == 404
+    story.refresh_from_db()
+    assert story.title != "Someone else's story"
+    assert story.history.count() == revisions
+
+
+def test_a_source_id_of_another_story_in_a_change_form_is_refused(client):
+    """A tampered inline id cannot edit another story's source through this story's form."""
+    from tests.admin_forms import change_form_data
+
+    first, second = issue_with_stories(top=1, threads=0), issue_with_stories(top=1, threads=0)
+    story, other = first.placements.get().story, second.placements.get().story
+    foreign_source = other.sources.get()
+    client.force_login(user_in_role("Editor"))
+    url = reverse("admin:stories_story_change", args=[story.pk])
+    data = change_form_data(client.get(url), **{"sources-0-id": str(foreign_source.pk), "sources-0-title": "Hijacked"})
+    assert "sources-0-id" in data and "sources-0-title" in data
+    client.post(url, data)
+    foreign_source.refresh_from_db()
+    assert foreign_source.title != "Hijacked" and foreign_source.story == other
+    assert list(other.sources.all()) == [foreign_source]

@@ -36,6 +36,8 @@ class RevisionsAdmin(SimpleHistoryAdmin):
         obj = get_object_or_404(self.get_queryset(request), pk=object_id)
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
+        # A revision id from another object's history (a tampered URL) is not this object's.
+        get_object_or_404(obj.history, history_id=history_id)
         opts = self.model._meta
         try:
             restore_revision(obj=obj, history_id=history_id, by=request.user)

@@ -47,8 +47,11 @@ def stories():
         story__themes=[durable],
     ).story
     SourceFactory(story=workflows, title="Introducing Dynamic Workflows", publisher="The Cloudflare Blog")
+    # A week of its own: the factory's next week could be one of the weeks above, whose slug is taken.
     draft = PlacementFactory(
-        issue=IssueFactory(), story__title="Secret routing plan", story__summary="Unannounced routing work."
+        issue=IssueFactory(week_start=datetime.date(2026, 6, 6), week_end=datetime.date(2026, 6, 12)),
+        story__title="Secret routing plan",
+        story__summary="Unannounced routing work.",
     ).story
     return {"routing": routing, "workflows": workflows, "draft": draft, "netflix": netflix, "durable": durable}
 

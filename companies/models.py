@@ -1,6 +1,8 @@
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -35,6 +37,10 @@ class Company(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "companies"
+        indexes = [
+            # Admin search and autocomplete (``icontains``, in upper case) on trigrams; PostgreSQL only.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="company_name_trigram"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(parent=models.F("pk")),

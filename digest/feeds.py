@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 
 from .models import Issue, Placement, Section
-from .public import newest_first, public_companies, public_stories, public_themes
+from .public import newest, public_companies, public_stories, public_themes
 
 ISSUES_IN_FEED = 50
 STORIES_IN_FEED = 50
@@ -110,7 +110,7 @@ class StoryFeed(XmlSafeFeed):
         raise NotImplementedError
 
     def items(self, topic):
-        return newest_first(self.stories(topic)).prefetch_related("sources", "companies")[:STORIES_IN_FEED]
+        return newest(self.stories(topic), limit=STORIES_IN_FEED, prefetch=("sources", "companies"))
 
     def item_title(self, story):
         return story.title

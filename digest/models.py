@@ -41,27 +41,38 @@ def issue_search_vector():
     )
 
 
+def published_issue(prefix=""):
+    """Return the condition for a published issue, the one definition every public page starts from.
+
+    ``prefix`` reaches the issue through relations (``"placement__issue__"`` from a story),
+    so a query joins the issue table once rather than comparing with a subquery of issues.
+    """
+    return models.Q(**{f"{prefix}state": IssueState.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
+
+
 class IssueQuerySet(models.QuerySet):
     def published(self):
-        """Issues the public may see: the one definition every public page starts from."""
-        return self.filter(state=IssueState.PUBLISHED, published_at__lte=timezone.now())
+        """Issues the public may see."""
+        return self.filter(published_issue())
 
     def latest_published(self):
         return self.published().order_by("-week_start", "-number").first()
 
+    # The redundant ``week_start`` bound in before() and after() lets PostgreSQL start its
+    # walk of the reading-order index at the issue instead of scanning every issue.
     def before(self, issue):
         """Issues earlier than ``issue`` in reading order (week, then number), latest first."""
         earlier = models.Q(week_start__lt=issue.week_start) | models.Q(
             week_start=issue.week_start, number__lt=issue.number
         )
-        return self.filter(earlier).order_by("-week_start", "-number")
+        return self.filter(earlier, week_start__lte=issue.week_start).order_by("-week_start", "-number")
 
     def after(self, issue):
         """Issues later than ``issue`` in reading order, earliest first."""
         later = models.Q(week_start__gt=issue.week_start) | models.Q(
             week_start=issue.week_start, number__gt=issue.number
         )
-        return self.filter(later).order_by("week_start", "number")
+        return self.filter(later, week_start__gte=issue.week_start).order_by("week_start", "number")
 
 
 class Issue(RenderedMarkdownModel, models.Model):
@@ -113,10 +124,16 @@ class Issue(RenderedMarkdownModel, models.Model):
     )
 
     rendered_fields = {"week_in_review": "week_in_review_html", "patterns": "patterns_html"}
+    # What lists of stories leave unloaded when they only name the issue.
+    LONG_TEXT_FIELDS = ("week_in_review", "week_in_review_html", "patterns", "patterns_html")
 
     class Meta:
         ordering = ["-week_start", "-number"]
-        indexes = [GinIndex(issue_search_vector(), name="issue_search_vector_gin")]
+        indexes = [
+            GinIndex(issue_search_vector(), name="issue_search_vector_gin"),
+            # Reading order: the archive, the latest issue, previous and next, without a sort.
+            models.Index(fields=["week_start", "number"], name="issue_reading_order"),
+        ]
         permissions = [
             ("review_issue", "Can send issues to review, approve them and request changes"),
             ("publish_issue", "Can schedule, publish, withdraw issues and share previews"),

@@ -5,6 +5,7 @@ public story names it. Drafts, scheduled and withdrawn issues make nothing publi
 company that only appears in a draft has no page, no count and no feed.
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.functions import Lower
 from taggit.models import Tag
@@ -12,12 +13,12 @@ from taggit.models import Tag
 from companies.models import Company
 from stories.models import Story, Theme
 
-from .models import Issue
+from .models import Issue, Placement, published_issue
 
 
 def public_stories():
     """Return stories placed in a published issue, with that issue joined."""
-    return Story.objects.filter(placement__issue__in=Issue.objects.published()).select_related("placement__issue")
+    return Story.objects.filter(published_issue("placement__issue__")).select_related("placement__issue")
 
 
 def newest_first(stories):
@@ -28,20 +29,52 @@ def newest_first(stories):
 
 
 def public_companies():
-    return Company.objects.filter(Exists(public_stories().filter(companies=OuterRef("pk"))))
+    return Company.objects.filter(
+        _linked_to_public_story(Story.companies.through.objects.filter(company=OuterRef("pk")))
+    )
 
 
 def public_themes():
-    return Theme.objects.filter(Exists(public_stories().filter(themes=OuterRef("pk"))))
+    return Theme.objects.filter(_linked_to_public_story(Story.themes.through.objects.filter(theme=OuterRef("pk"))))
 
 
 def public_tags():
-    return Tag.objects.filter(Exists(public_stories().filter(tags=OuterRef("pk"))))
+    links = Story.tags.through.objects.filter(tag=OuterRef("pk"), content_type=ContentType.objects.get_for_model(Story))
+    return Tag.objects.filter(_linked_to_public_story(links, story_field="object_id"))
+
+
+def _linked_to_public_story(links, *, story_field="story_id"):
+    """Return whether one of ``links`` (rows tying stories to a company, theme or tag) names a public story.
+
+    The condition goes from the link table straight to the story's placement: through
+    the story table, PostgreSQL hashed every placement and issue for each lookup (20 ms
+    instead of 2 at 52,000 stories).
+    """
+    published = Placement.objects.filter(published_issue("issue__"), story=OuterRef(story_field))
+    return Exists(links.filter(Exists(published)))
 
 
 def coverage(stories):
     """Return how many of ``stories`` there are and the first day of the earliest one's issue."""
     return stories.order_by().aggregate(count=Count("pk", distinct=True), since=Min("placement__issue__week_start"))
+
+
+def newest(stories, *, offset=0, limit, prefetch=("companies",)):
+    """Return ``limit`` of ``stories`` newest first from ``offset``, with their issue and ``prefetch``.
+
+    Only ids are sorted: PostgreSQL walks the issues newest first on their reading-order
+    index and stops once the page is full, where sorting whole story rows was most of a
+    busy company's page. The page's stories are then loaded by id, without the texts no
+    list shows (search vector, the issue's own texts).
+    """
+    ids = list(newest_first(stories).values_list("pk", flat=True)[offset : offset + limit])
+    loaded = (
+        Story.objects.select_related("placement__issue")
+        .defer("search_vector", *(f"placement__issue__{field}" for field in Issue.LONG_TEXT_FIELDS))
+        .prefetch_related(*prefetch)
+        .in_bulk(ids)
+    )
+    return [loaded[pk] for pk in ids]
 
 
 def companies_with_story_counts():
@@ -54,12 +87,15 @@ def companies_with_story_counts():
     )
 
 
-def covered_alongside(company, *, limit=8):
-    """Return the public companies most often named in the same stories as ``company``."""
-    # Filtering before counting joins only this company's stories; a filtered Count would
-    # aggregate every company's stories in the archive first.
+def covered_alongside(company, *, window, limit=8):
+    """Return the public companies most often named with ``company`` in its ``window`` newest stories.
+
+    Counting a bounded number of stories is the same small amount of work for a company
+    covered every week for ten years as for one covered twice.
+    """
+    latest = newest_first(public_stories().filter(companies=company)).values("pk")[:window]
     return (
-        Company.objects.filter(stories__in=public_stories().filter(companies=company).values("pk"))
+        Company.objects.filter(stories__in=latest)
         .exclude(pk=company.pk)
         .annotate(shared_stories=Count("stories", distinct=True))
         .order_by("-shared_stories", "name")[:limit]

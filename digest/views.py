@@ -28,7 +28,7 @@ from .public import (
     companies_with_story_counts,
     coverage,
     covered_alongside,
-    newest_first,
+    newest,
     public_companies,
     public_stories,
 )
@@ -36,6 +36,7 @@ from .search import highlighted, search_issues, search_stories
 
 ARCHIVE_PAGE_SIZE = 20
 TIMELINE_PAGE_SIZE = 30
+ALONGSIDE_WINDOW = 200  # a company's latest stories that "Often covered alongside" counts
 SEARCH_PAGE_SIZE = 20
 WORDS_PER_MINUTE = 230
 
@@ -190,9 +191,15 @@ def _index_letter(name):
     return initial if initial.isalpha() else "#"
 
 
-def _timeline(request, stories):
-    """Return the requested page of a timeline: stories newest first, with their companies."""
-    return _page(request, newest_first(stories).prefetch_related("companies"), TIMELINE_PAGE_SIZE)
+def _timeline(request, stories, count):
+    """Return the requested page of a timeline: stories newest first, with their companies.
+
+    ``count`` is known from ``coverage()``: a range of that length stands in for the stories
+    so the paginator does not count them a second time.
+    """
+    page = _page(request, range(count), TIMELINE_PAGE_SIZE)
+    page.object_list = newest(stories, offset=page.start_index() - 1, limit=TIMELINE_PAGE_SIZE)
+    return page
 
 
 @require_safe
@@ -207,10 +214,11 @@ def company_detail(request, slug):
     context = {
         "company": company,
         "stats": stats,
-        "page": _timeline(request, stories),
+        "page": _timeline(request, stories, stats["count"]),
         "parent": public.filter(pk=company.parent_id).first() if company.parent_id else None,
         "subsidiaries": list(public.filter(parent=company).order_by("name")),
-        "alongside": list(covered_alongside(company)),
+        "alongside": list(covered_alongside(company, window=ALONGSIDE_WINDOW)),
+        "alongside_window": ALONGSIDE_WINDOW if stats["count"] > ALONGSIDE_WINDOW else None,
     }
     return render(request, "companies/company_detail.html", context)
 
@@ -234,7 +242,8 @@ def _topic_page(request, topic, stories, template_name):
     if not stats["count"]:
         # A theme or tag only used by unpublished stories must not reveal that it exists.
         raise Http404("No published story has this theme or tag.")
-    return render(request, template_name, {"topic": topic, "stats": stats, "page": _timeline(request, stories)})
+    context = {"topic": topic, "stats": stats, "page": _timeline(request, stories, stats["count"])}
+    return render(request, template_name, context)
 
 
 @require_safe

@@ -1,9 +1,10 @@
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
@@ -76,6 +77,10 @@ class Story(RenderedMarkdownModel, models.Model):
             GinIndex(fields=["search_vector"], name="story_search_vector_gin"),
             # The admin's story list, newest first: a page without sorting the whole table.
             models.Index(fields=["-created_at", "-id"], name="story_newest_first"),
+            # The admin's search (``icontains``, which compares in upper case) on trigrams;
+            # PostgreSQL only, like the search vector's index.
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="story_title_trigram"),
+            GinIndex(OpClass(Upper("slug"), name="gin_trgm_ops"), name="story_slug_trigram"),
         ]
 
     rendered_fields = {"summary": "summary_html"}

@@ -218,3 +218,39 @@ def test_autocomplete_finds_stories_for_the_issue_inline(admin_client):
         {"app_label": "digest", "model_name": "placement", "field_name": "story", "term": "durable"},
     )
     assert [result["text"] for result in response.json()["results"]] == ["Durable execution at Airbnb"]
+
+
+def changelist_titles(admin_client, **params):
+    response = admin_client.get(admin_url("stories.story", "changelist"), params)
+    assert response.status_code == 200
+    return sorted(story.title for story in response.context["cl"].result_list)
+
+
+def test_story_search_needs_every_word_in_the_title_slug_or_a_company_name(admin_client):
+    uber, uber_eats, netflix = (CompanyFactory(name=name) for name in ("Uber", "Uber Eats", "Netflix"))
+    StoryFactory(title="Kafka at scale", companies=[uber, uber_eats])  # two companies match: listed once
+    StoryFactory(title="Scaling Postgres", slug="scaling-postgres-for-streaming", companies=[netflix])
+    StoryFactory(title="Delivery routing", companies=[uber_eats])
+    StoryFactory(title="Something else", companies=[netflix])
+    assert changelist_titles(admin_client, q="uber") == ["Delivery routing", "Kafka at scale"]
+    assert changelist_titles(admin_client, q="postgres NETFLIX") == ["Scaling Postgres"]
+    assert changelist_titles(admin_client, q="streaming") == ["Scaling Postgres"]  # in the slug only
+    assert changelist_titles(admin_client, q='"uber eats" kafka') == ["Kafka at scale"]
+    assert changelist_titles(admin_client, q="uber", company=str(uber_eats.pk)) == [
+        "Delivery routing",
+        "Kafka at scale",
+    ]
+    assert changelist_titles(admin_client, q="kafka", company=str(netflix.pk)) == []
+    assert changelist_titles(admin_client, q="nowhere") == []
+
+
+def test_company_and_theme_lists_count_each_ones_stories(admin_client):
+    busy, quiet = CompanyFactory(name="Busy"), CompanyFactory(name="Quiet")
+    theme = ThemeFactory(name="Storage")
+    for _ in range(3):
+        StoryFactory(companies=[busy], themes=[theme])
+    StoryFactory(companies=[busy, quiet])
+    companies = admin_client.get(admin_url("companies.company", "changelist"), {"o": "-4"}).context["cl"].result_list
+    assert [(company.name, company.story_count) for company in companies][:2] == [("Busy", 4), ("Quiet", 1)]
+    themes = admin_client.get(admin_url("stories.theme", "changelist")).context["cl"].result_list
+    assert [(theme.name, theme.story_count) for theme in themes if theme.name == "Storage"] == [("Storage", 3)]

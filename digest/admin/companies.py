@@ -1,10 +1,12 @@
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import OuterRef
 from django.urls import reverse
 from django.utils.html import format_html
 
 from companies.models import Company
+from stories.models import Story
 
+from .counts import row_count
 from .locking import VersionLockedAdmin
 from .revisions import RevisionsAdmin
 
@@ -20,7 +22,8 @@ class CompanyAdmin(VersionLockedAdmin, RevisionsAdmin):
     fields = ["name", "slug", "parent", "website", "description", "seen_version"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(story_count=Count("stories", distinct=True)).order_by("name")
+        story_count = row_count(Story.companies.through.objects.filter(company=OuterRef("pk")))
+        return super().get_queryset(request).annotate(story_count=story_count).order_by("name")
 
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, company):

@@ -1,11 +1,13 @@
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import OuterRef
+from django.utils.text import smart_split, unescape_string_literal
 
 from companies.models import Company
 from stories.models import Source, Story, Theme
 
 from ..workflow import can_edit_story, ensure_can_edit_story
 from .corrections import CorrectionAdmin
+from .counts import row_count
 from .revisions import RevisionsAdmin
 
 
@@ -60,6 +62,24 @@ class StoryAdmin(CorrectionAdmin, RevisionsAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("companies")
 
+    def get_search_results(self, request, queryset, search_term):
+        """Find stories with every word in the title, the slug or a company's name.
+
+        The admin's own search does the same with a join and a DISTINCT over whole story
+        rows, which took half a second at 52,000 stories. Here each word is a union of
+        story ids, each found on a trigram index, and no row can come twice.
+        """
+        for word in _search_words(search_term):
+            matching = (
+                Story.objects.filter(title__icontains=word).order_by().values("pk")
+                .union(
+                    Story.objects.filter(slug__icontains=word).order_by().values("pk"),
+                    Story.companies.through.objects.filter(company__name__icontains=word).values("story_id"),
+                )
+            )  # fmt: skip
+            queryset = queryset.filter(pk__in=matching)
+        return queryset, False
+
     def issue_of(self, story):
         placement = getattr(story, "placement", None)
         return placement.issue if placement else None
@@ -87,6 +107,15 @@ class StoryAdmin(CorrectionAdmin, RevisionsAdmin):
         return ", ".join(company.name for company in story.companies.all())
 
 
+def _search_words(search_term):
+    """Split a search as the admin does: on spaces, keeping "quoted phrases" together."""
+    for word in smart_split(search_term):
+        if word[:1] in ('"', "'") and word[-1:] == word[:1]:
+            word = unescape_string_literal(word)
+        if word:
+            yield word
+
+
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "story_count"]
@@ -94,7 +123,8 @@ class ThemeAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(story_count=Count("stories", distinct=True)).order_by("name")
+        story_count = row_count(Story.themes.through.objects.filter(theme=OuterRef("pk")))
+        return super().get_queryset(request).annotate(story_count=story_count).order_by("name")
 
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, theme):

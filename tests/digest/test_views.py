@@ -332,6 +332,47 @@ def test_company_page_tells_its_story(client):
     assert 'href="/companies/aws/feed/"' in aws_html
 
 
+def test_company_timeline_pages_through_every_published_story_newest_first(client, monkeypatch):
+    monkeypatch.setattr("digest.views.TIMELINE_PAGE_SIZE", 2)
+    acme = CompanyFactory(name="Acme", slug="acme")
+    expected = []  # newest week first, then reading order: Top Stories before Developing Threads
+    for _ in range(3):  # the factory gives each issue a later week
+        issue = IssueFactory(published=True)
+        placed = [
+            PlacementFactory(issue=issue, section=Section.DEVELOPING_THREADS, position=0, story__companies=[acme]),
+            PlacementFactory(issue=issue, section=Section.TOP_STORIES, position=5, story__companies=[acme]),
+        ]
+        expected = [placed[1].story.title, placed[0].story.title, *expected]
+    PlacementFactory(issue=IssueFactory(), story__title="Draft story", story__companies=[acme])
+
+    shown = []
+    for page in (1, 2, 3):
+        html = html_of(client.get(f"/companies/acme/?page={page}"))
+        assert "6 stories since" in html
+        titles = re.findall(r'<h3 class="timeline-title"><a [^>]*>([^<]*)</a>', html)
+        assert len(titles) == 2
+        shown += titles
+    assert shown == expected
+    assert client.get("/companies/acme/?page=4").status_code == 404
+    assert client.get("/companies/acme/?page=zero").status_code == 404
+
+
+def test_often_covered_alongside_counts_a_companys_latest_stories(client, monkeypatch):
+    monkeypatch.setattr("digest.views.ALONGSIDE_WINDOW", 2)
+    acme, old_partner, new_partner = (CompanyFactory(name=name) for name in ("Acme", "Old Partner", "New Partner"))
+    for partner in (old_partner, old_partner, new_partner, new_partner):  # oldest first
+        PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme, partner])
+    html = html_of(client.get(acme.get_absolute_url()))
+    alongside = html[html.index("Often covered alongside") :]
+    assert "In its latest 2 stories." in alongside
+    assert 'New Partner</a> <span class="count">2 shared stories</span>' in alongside
+    assert "Old Partner" not in alongside
+    monkeypatch.setattr("digest.views.ALONGSIDE_WINDOW", 200)
+    cache.clear()
+    html = html_of(client.get(acme.get_absolute_url()))
+    assert "In its latest" not in html and "Old Partner" in html
+
+
 def test_company_with_only_unpublished_stories_is_not_found(client):
     company = Company.objects.create(name="Hidden", slug="hidden")
     PlacementFactory(issue=IssueFactory(), story__companies=[company])

@@ -1,0 +1,12 @@
+from django.db.models import F, Func, IntegerField, Subquery
+
+
+def row_count(rows):
+    """Count ``rows`` (filtered on an ``OuterRef``) for each object a changelist shows.
+
+    A ``Count()`` annotation joins and groups the whole related table before the first
+    page can be shown (a quarter of a second for 15,000 companies); this subquery is
+    evaluated for the rows on the page only, unless the list is sorted by it.
+    """
+    counted = rows.order_by().annotate(row_count=Func(F("pk"), function="COUNT")).values("row_count")
+    return Subquery(counted, output_field=IntegerField())

@@ -8,6 +8,10 @@ Purging a path deletes its token, so all its variants miss at once, and a page r
 from old data while the purge ran carries the old token, so it is never served.
 
 Responses carry a strong ETag and Last-Modified and answer conditional requests with 304.
+
+``cache_public_page`` renders and stores; ``PageCacheMiddleware``, high in the middleware
+stack, serves warm pages before sessions, CSRF, authentication and messages run for a
+request that needs none of them.
 """
 
 import hashlib
@@ -17,7 +21,7 @@ from functools import wraps
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from taggit.models import Tag
@@ -35,7 +39,8 @@ _KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control")
 
 
 def _generation_key(path):
-    return f"reader:generation:{path}"
+    # Hashed: a path can be longer than a cache key may be.
+    return f"reader:generation:{hashlib.sha256(path.encode()).hexdigest()}"
 
 
 def _page_key(request):
@@ -86,6 +91,21 @@ def public_page(view):
     return public_view
 
 
+def _stored_response(request):
+    """Return ``(response, generation)``: the stored page if current, else None, and the path's token."""
+    generation_key, page_key = _generation_key(request.path), _page_key(request)
+    # One round trip to the cache for a warm page: the token and the page together.
+    found = cache.get_many([generation_key, page_key])
+    generation, stored = found.get(generation_key), found.get(page_key)
+    if generation is None or stored is None or stored["generation"] != generation:
+        return None, generation
+    response = HttpResponse(stored["content"])
+    for name, value in stored["headers"].items():
+        response[name] = value
+    response["Content-Length"] = str(len(stored["content"]))
+    return _conditional(request, response), generation
+
+
 def cache_public_page(view):
     """Serve a public view from the page cache, and cache its successful responses."""
     uncached_view = public_page(view)
@@ -94,17 +114,12 @@ def cache_public_page(view):
     def cached_view(request, *args, **kwargs):
         if not _is_cacheable_request(request):
             return uncached_view(request, *args, **kwargs)
-        generation_key, page_key = _generation_key(request.path), _page_key(request)
-        # One round trip to the cache for a warm page: the token and the page together.
-        found = cache.get_many([generation_key, page_key])
-        generation, stored = found.get(generation_key), found.get(page_key)
-        if generation is not None and stored is not None and stored["generation"] == generation:
-            response = HttpResponse(stored["content"])
-            for name, value in stored["headers"].items():
-                response[name] = value
-            return _conditional(request, response)
+        response, generation = _stored_response(request)
+        if response is not None:
+            return response
         if generation is None:
             # Claim a token before rendering: a purge during the render then orphans this page.
+            generation_key = _generation_key(request.path)
             cache.add(generation_key, uuid.uuid4().hex, timeout=None)
             generation = cache.get(generation_key)
         response = _rendered(view(request, *args, **kwargs))
@@ -112,10 +127,44 @@ def cache_public_page(view):
             return response
         _finish(response)
         headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
-        cache.set(page_key, {"generation": generation, "content": response.content, "headers": headers}, PAGE_TIMEOUT)
+        cache.set(
+            _page_key(request),
+            {"generation": generation, "content": response.content, "headers": headers},
+            PAGE_TIMEOUT,
+        )
         return _conditional(request, response)
 
+    cached_view.served_from_page_cache = True
     return cached_view
+
+
+class PageCacheMiddleware:
+    """Answer a request for a warm public page at once, from the page cache.
+
+    Placed below the middleware that adds headers to every response (security, CSP,
+    frame options) and above the rest: a cached page needs no session, CSRF token, user
+    or messages, and skipping them is most of what makes a warm page cheap. Only paths
+    whose view is a ``cache_public_page`` are looked up; anything else, and a miss, goes
+    on down the stack to the view, which renders and stores the page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _is_cacheable_request(request) and self._is_cached_view(request):
+            response, _ = _stored_response(request)
+            if response is not None:
+                return response
+        return self.get_response(request)
+
+    @staticmethod
+    def _is_cached_view(request):
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return False
+        return getattr(match.func, "served_from_page_cache", False)
 
 
 def _rendered(response):

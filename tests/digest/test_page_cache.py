@@ -70,6 +70,20 @@ def test_warm_pages_are_served_without_touching_the_database(client, site, djang
             assert client.get(url).status_code == 200
 
 
+def test_a_warm_page_answers_exactly_as_the_fresh_render_did(client, site, django_assert_num_queries):
+    for url in (site["second"].get_absolute_url(), "/feed/", "/robots.txt"):
+        fresh = client.get(url)
+        with django_assert_num_queries(0):
+            warm = client.get(url)
+        assert warm.status_code == fresh.status_code == 200
+        assert warm.content == fresh.content
+        headers = {name: value for name, value in fresh.items() if name != "Date"}
+        assert {name: value for name, value in warm.items() if name != "Date"} == headers
+        assert int(warm["Content-Length"]) == len(warm.content)
+        assert warm["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in warm["Content-Security-Policy"]
+        assert not warm.cookies
+
+
 def test_pages_carry_validators_and_answer_conditional_requests(client, site):
     url = site["second"].get_absolute_url()
     first = client.get(url)

@@ -131,8 +131,15 @@ class Issue(RenderedMarkdownModel, models.Model):
         ordering = ["-week_start", "-number"]
         indexes = [
             GinIndex(issue_search_vector(), name="issue_search_vector_gin"),
-            # Reading order: the archive, the latest issue, previous and next, without a sort.
-            models.Index(fields=["week_start", "number"], name="issue_reading_order"),
+            # Published issues in reading order: the archive, the latest issue, previous and
+            # next and timelines without a sort; with the id and publication time included,
+            # joins and counts over published issues never read the wide issue rows.
+            models.Index(
+                fields=["week_start", "number"],
+                include=["id", "published_at"],
+                condition=models.Q(state=IssueState.PUBLISHED),
+                name="published_reading_order",
+            ),
         ]
         permissions = [
             ("review_issue", "Can send issues to review, approve them and request changes"),

@@ -39,8 +39,9 @@ def public_themes():
 
 
 def public_tags():
-    links = Story.tags.through.objects.filter(tag=OuterRef("pk"), content_type=ContentType.objects.get_for_model(Story))
-    return Tag.objects.filter(_linked_to_public_story(links, story_field="object_id"))
+    return Tag.objects.filter(
+        _linked_to_public_story(_story_tags().filter(tag=OuterRef("pk")), story_field="object_id")
+    )
 
 
 def _linked_to_public_story(links, *, story_field="story_id"):
@@ -54,9 +55,28 @@ def _linked_to_public_story(links, *, story_field="story_id"):
     return Exists(links.filter(Exists(published)))
 
 
-def coverage(stories):
-    """Return how many of ``stories`` there are and the first day of the earliest one's issue."""
-    return stories.order_by().aggregate(count=Count("pk", distinct=True), since=Min("placement__issue__week_start"))
+def coverage(topic):
+    """Return how many public stories name ``topic`` (a company, theme or tag), and since when.
+
+    ``since`` is the first day of the earliest of those stories' issues.
+
+    Counted on the placements and the link table alone: joining the story table as well
+    doubled the time for a company named in 14,000 stories.
+    """
+    placements = Placement.objects.filter(published_issue("issue__"), story__in=_ids_of_stories_naming(topic))
+    return placements.aggregate(count=Count("pk"), since=Min("issue__week_start"))
+
+
+def _ids_of_stories_naming(topic):
+    if isinstance(topic, Company):
+        return Story.companies.through.objects.filter(company=topic).values("story_id")
+    if isinstance(topic, Theme):
+        return Story.themes.through.objects.filter(theme=topic).values("story_id")
+    return _story_tags().filter(tag=topic).values("object_id")
+
+
+def _story_tags():
+    return Story.tags.through.objects.filter(content_type=ContentType.objects.get_for_model(Story))
 
 
 def newest(stories, *, offset=0, limit, prefetch=("companies",)):

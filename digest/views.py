@@ -206,15 +206,14 @@ def _timeline(request, stories, count):
 @cache_public_page
 def company_detail(request, slug):
     company = get_object_or_404(Company.objects.with_parent(), slug=slug)
-    stories = public_stories().filter(companies=company)
-    stats = coverage(stories)
+    stats = coverage(company)
     if not stats["count"]:
         raise Http404("No published story involves this company.")
     public = public_companies()
     context = {
         "company": company,
         "stats": stats,
-        "page": _timeline(request, stories, stats["count"]),
+        "page": _timeline(request, public_stories().filter(companies=company), stats["count"]),
         "parent": public.filter(pk=company.parent_id).first() if company.parent_id else None,
         "subsidiaries": list(public.filter(parent=company).order_by("name")),
         "alongside": list(covered_alongside(company, window=ALONGSIDE_WINDOW)),
@@ -238,7 +237,7 @@ def tag_detail(request, slug):
 
 
 def _topic_page(request, topic, stories, template_name):
-    stats = coverage(stories)
+    stats = coverage(topic)
     if not stats["count"]:
         # A theme or tag only used by unpublished stories must not reveal that it exists.
         raise Http404("No published story has this theme or tag.")

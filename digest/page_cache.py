@@ -34,7 +34,7 @@ from .models import Issue
 PAGE_TIMEOUT = 24 * 60 * 60
 # Query strings a cached page may vary on; any other query string is rendered afresh, so
 # that made-up parameters cannot fill the cache.
-CACHED_PARAMETERS = {"page"}
+CACHED_PARAMETERS = {"page", "letter"}
 _KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control")
 
 

@@ -6,6 +6,7 @@ because every page needs to know which issues are published.
 
 import math
 from itertools import groupby
+from string import ascii_uppercase
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
@@ -36,6 +37,8 @@ from .search import highlighted, search_issues, search_stories
 
 ARCHIVE_PAGE_SIZE = 20
 TIMELINE_PAGE_SIZE = 30
+COMPANY_INDEX_PAGE_SIZE = 120
+INDEX_LETTERS = [*ascii_uppercase, "#"]
 ALONGSIDE_WINDOW = 200  # a company's latest stories that "Often covered alongside" counts
 SEARCH_PAGE_SIZE = 20
 WORDS_PER_MINUTE = 230
@@ -179,16 +182,20 @@ def issue_archive(request):
 @require_safe
 @cache_public_page
 def company_list(request):
-    companies = list(companies_with_story_counts())
-    letters = [
-        (letter, list(group)) for letter, group in groupby(companies, key=lambda company: _index_letter(company.name))
+    letter = request.GET.get("letter", "").upper()
+    if letter and letter not in INDEX_LETTERS:
+        raise Http404("The company index has a page for each letter from A to Z, and # for the rest.")
+    page = _page(request, companies_with_story_counts(initial=letter), COMPANY_INDEX_PAGE_SIZE)
+    groups = [
+        (initial, list(group)) for initial, group in groupby(page.object_list, key=lambda c: _index_letter(c.name))
     ]
-    return render(request, "companies/company_list.html", {"letters": letters, "company_count": len(companies)})
+    context = {"page": page, "groups": groups, "letters": INDEX_LETTERS, "letter": letter}
+    return render(request, "companies/company_list.html", context)
 
 
 def _index_letter(name):
     initial = name[:1].upper()
-    return initial if initial.isalpha() else "#"
+    return initial if initial in ascii_uppercase else "#"
 
 
 def _timeline(request, stories, count):

@@ -303,6 +303,33 @@ def test_company_index_lists_public_companies_a_to_z_with_counts(client):
     assert "Hidden Co" not in html
 
 
+def test_company_index_is_paged_and_split_by_letter(client, monkeypatch):
+    monkeypatch.setattr("digest.views.COMPANY_INDEX_PAGE_SIZE", 2)
+    issue = IssueFactory(published=True)
+    for name in ("Apple", "airbnb", "Amazon", "Netflix", "3M", "Zeta Hidden"):
+        PlacementFactory(
+            issue=issue if name != "Zeta Hidden" else IssueFactory(), story__companies=[CompanyFactory(name=name)]
+        )
+
+    def names(url):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return re.findall(r'<li><a href="/companies/[^"]+/">([^<]+)</a>', response.content.decode())
+
+    assert names("/companies/") == ["3M", "airbnb"]
+    assert names("/companies/?page=3") == ["Netflix"]
+    assert names("/companies/?letter=A") == ["airbnb", "Amazon"]
+    assert names("/companies/?letter=a&page=2") == ["Apple"]
+    assert names("/companies/?letter=%23") == ["3M"]
+    html = client.get("/companies/?letter=A").content.decode()
+    assert "3 companies covered so far under A" in html
+    assert 'href="?letter=A&amp;page=2"' in html and "Next →" in html
+    assert 'href="/companies/?letter=A" aria-current="page">A</a>' in html
+    assert "No company covered so far is listed under Z." in client.get("/companies/?letter=Z").content.decode()
+    assert client.get("/companies/?letter=AB").status_code == 404
+    assert client.get("/companies/?page=4").status_code == 404
+
+
 def test_company_page_tells_its_story(client):
     amazon = CompanyFactory(name="Amazon", slug="amazon", description="Retail & cloud.")
     aws = CompanyFactory(name="AWS", slug="aws", parent=amazon)
@@ -396,7 +423,7 @@ def test_company_and_index_pages_have_bounded_queries(client, django_assert_num_
         client.get(small.get_absolute_url())
     with django_assert_num_queries(len(small_queries.captured_queries)):
         client.get(large.get_absolute_url())
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # how many, and the page of them
         client.get("/companies/")
 
 

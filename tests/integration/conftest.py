@@ -79,8 +79,14 @@ class Worker:
         self.process = None
 
     def start(self):
+        # A session of its own, so that kill() takes the embedded beat (a child process) too.
         self.process = subprocess.Popen(
-            self.command, env=self.env, cwd=settings.BASE_DIR, stdout=self.log.open("w"), stderr=subprocess.STDOUT
+            self.command,
+            env=self.env,
+            cwd=settings.BASE_DIR,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for(lambda: "ready." in self.output() or self.process.poll() is not None, 30, "the worker to start")
         if self.process.poll() is not None:
@@ -90,7 +96,8 @@ class Worker:
         return self.log.read_text() if self.log.exists() else ""
 
     def kill(self):
-        self.process.send_signal(signal.SIGKILL)
+        """Kill the worker and its children at once, as a crash of the machine would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
     def stop(self):

@@ -36,7 +36,7 @@ from .public import (
 from .search import highlighted, search_issues, search_stories
 
 ARCHIVE_PAGE_SIZE = 20
-TIMELINE_PAGE_SIZE = 30
+TIMELINE_PAGE_SIZE = 20  # like the archive and search
 COMPANY_INDEX_PAGE_SIZE = 120
 INDEX_LETTERS = [*ascii_uppercase, "#"]
 ALONGSIDE_WINDOW = 200  # a company's latest stories that "Often covered alongside" counts

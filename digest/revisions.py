@@ -15,6 +15,7 @@ from companies.models import Company
 from stories.models import Source, Story
 
 from .models import Issue, Placement
+from .page_cache import issue_page_paths
 from .workflow import (
     TransitionNotAllowed,
     ensure_can_edit_issue,
@@ -36,6 +37,8 @@ def restore_revision(*, obj, history_id, by):
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=obj.pk)
         _ensure_can_edit(by, locked)
+        issue = _issue_of(locked)
+        previous_paths = issue_page_paths(issue) if is_correction(issue) else ()
         children = _children_as_of(locked, record) if model in _CHILDREN else None
         for field in _restorable_fields(model, record):
             setattr(locked, field, getattr(record, field))
@@ -51,7 +54,8 @@ def restore_revision(*, obj, history_id, by):
         issue = _issue_of(locked)
         if is_correction(issue):
             when = f"{record.history_date:%Y-%m-%d %H:%M} UTC"
-            record_correction(issue=issue, by=by, note=f"Restored “{locked}” to its version of {when}.")
+            note = f"Restored “{locked}” to its version of {when}."
+            record_correction(issue=issue, by=by, note=note, previous_paths=previous_paths)
     return locked
 
 

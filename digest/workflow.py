@@ -223,8 +223,12 @@ def ensure_can_edit_story(user, story):
         raise PermissionDenied("Only publishers may change a story of a published issue.")
 
 
-def record_correction(*, issue, by, note):
-    """Record a public correction of a published issue, made by ``by``."""
+def record_correction(*, issue, by, note, previous_paths=()):
+    """Record a public correction of a published issue, made by ``by``.
+
+    ``previous_paths``: ``issue_page_paths(issue)`` taken before the corrected change, so a
+    company, theme or tag the correction took off a story loses it from its page too.
+    """
     note = note.strip()
     if not by.has_perm("digest.correct_issue"):
         raise PermissionDenied("Only publishers may correct a published issue.")
@@ -237,7 +241,7 @@ def record_correction(*, issue, by, note):
         IssueEvent.objects.create(
             issue=issue, actor=by, action="correct", from_state=issue.state, to_state=issue.state, comment=note
         )
-        transaction.on_commit(partial(purge_issue_pages, issue))
+        transaction.on_commit(partial(purge_issue_pages, issue, previous_paths=previous_paths))
         transaction.on_commit(partial(_rebuild_outputs, issue.pk))
     return correction
 

@@ -6,6 +6,7 @@ the events are simulated by changing the issue and calling the purge the same wa
 """
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from companies.models import Company
@@ -235,3 +236,27 @@ def test_workflow_withdrawal_and_correction_purge_the_pages(client, site, django
     assert client.get(second_url).status_code == 410
     assert '<h1 id="issue-title">First issue</h1>' in text(client, "/")
     assert "Lightbulb routing" not in text(client, "/companies/netflix/")
+
+
+def test_a_correction_taking_a_company_off_a_story_updates_that_companys_page(
+    client, site, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.admin_forms import change_form_data
+    from tests.factories import user_in_role
+
+    publisher = Client()
+    publisher.force_login(user_in_role("Publisher"))
+    story, netflix = site["story"], site["netflix"]
+    assert "Lightbulb routing" in text(client, "/companies/confluent/")  # warm: the story names Confluent
+    url = reverse("admin:stories_story_change", args=[story.pk])
+    data = change_form_data(
+        publisher.get(url), companies=[str(netflix.pk)], correction_note="Confluent was not involved."
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = publisher.post(url, data)
+    assert response.status_code == 302
+    assert client.get("/companies/confluent/").status_code == 404  # its only public story no longer names it
+    assert "Confluent" not in text(client, "/companies/")
+    assert "Confluent was not involved." in text(client, site["second"].get_absolute_url())

@@ -1,4 +1,4 @@
-"""What the reader site may show, all derived from ``Issue.objects.published()``.
+"""What the reader site may show, all derived from ``published_issue()`` (``digest.models``).
 
 A story is public when its issue is published; a company, theme or tag is public when a
 public story names it. Drafts, scheduled and withdrawn issues make nothing public, so a

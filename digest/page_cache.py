@@ -9,15 +9,17 @@ from old data while the purge ran carries the old token, so it is never served.
 
 Responses carry a strong ETag and Last-Modified and answer conditional requests with 304.
 
-``cache_public_page`` renders and stores; ``PageCacheMiddleware``, high in the middleware
-stack, serves warm pages before sessions, CSRF, authentication and messages run for a
-request that needs none of them.
+``cache_public_page`` marks the views whose pages are cached; ``PageCacheMiddleware``, first
+in the middleware stack, answers warm pages before any other middleware runs, and stores a
+freshly rendered page as it leaves, with every header the middleware gave it.
 """
 
 import hashlib
 import uuid
+from functools import cache as cache_for_process
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponse
@@ -35,7 +37,13 @@ PAGE_TIMEOUT = 24 * 60 * 60
 # Query strings a cached page may vary on; any other query string is rendered afresh, so
 # that made-up parameters cannot fill the cache.
 CACHED_PARAMETERS = {"page", "letter"}
-_KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control")
+# A stored page keeps the headers the middleware gave it (security headers, the CSP, frame
+# options). These settings shape them: pages stored under other values are not served.
+_HEADER_SETTINGS = (
+    "CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY", "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY", "SECURE_CROSS_ORIGIN_OPENER_POLICY", "X_FRAME_OPTIONS", "MIDDLEWARE",
+)  # fmt: skip
 
 
 def _generation_key(path):
@@ -45,7 +53,13 @@ def _generation_key(path):
 
 def _page_key(request):
     variant = f"{request.scheme}://{request.get_host()}{request.path}?{request.GET.urlencode()}"
-    return f"reader:page:{hashlib.sha256(variant.encode()).hexdigest()}"
+    return f"reader:page:{_headers_version()}:{hashlib.sha256(variant.encode()).hexdigest()}"
+
+
+@cache_for_process
+def _headers_version():
+    shaping = repr([getattr(settings, name, None) for name in _HEADER_SETTINGS])
+    return hashlib.sha256(shaping.encode()).hexdigest()[:12]
 
 
 def _is_cacheable_request(request):
@@ -102,18 +116,40 @@ def _stored_response(request):
     response = HttpResponse(stored["content"])
     for name, value in stored["headers"].items():
         response[name] = value
-    response["Content-Length"] = str(len(stored["content"]))
     return _conditional(request, response), generation
 
 
-def cache_public_page(view):
-    """Serve a public view from the page cache, and cache its successful responses."""
-    uncached_view = public_page(view)
+def _store(request, response, generation):
+    if response.status_code != 200 or response.cookies or response.streaming:
+        return
+    entry = {"generation": generation, "content": response.content, "headers": dict(response.items())}
+    cache.set(_page_key(request), entry, PAGE_TIMEOUT)
 
-    @wraps(view)
-    def cached_view(request, *args, **kwargs):
-        if not _is_cacheable_request(request):
-            return uncached_view(request, *args, **kwargs)
+
+def cache_public_page(view):
+    """Mark a public view for the page cache: ``PageCacheMiddleware`` serves and stores its pages."""
+    cached_view = public_page(view)
+    cached_view.served_from_page_cache = True
+    return cached_view
+
+
+class PageCacheMiddleware:
+    """Answer a request for a warm public page at once; store a freshly rendered one.
+
+    First in the middleware stack: a warm page needs no other middleware (no session, CSRF
+    token, user or messages, and its security headers and CSP were stored with it), and
+    skipping them all is what makes it cheap. On a miss the request goes down the stack;
+    the page is stored on its way out, with the headers the rest of the middleware added.
+    Only paths whose view is a ``cache_public_page`` are looked up, and only GET and HEAD
+    requests whose query string the cache varies on.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not (_is_cacheable_request(request) and self._is_cached_view(request)):
+            return self.get_response(request)
         response, generation = _stored_response(request)
         if response is not None:
             return response
@@ -122,41 +158,9 @@ def cache_public_page(view):
             generation_key = _generation_key(request.path)
             cache.add(generation_key, uuid.uuid4().hex, timeout=None)
             generation = cache.get(generation_key)
-        response = _rendered(view(request, *args, **kwargs))
-        if response.status_code != 200 or response.cookies or response.streaming:
-            return response
-        _finish(response)
-        headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
-        cache.set(
-            _page_key(request),
-            {"generation": generation, "content": response.content, "headers": headers},
-            PAGE_TIMEOUT,
-        )
-        return _conditional(request, response)
-
-    cached_view.served_from_page_cache = True
-    return cached_view
-
-
-class PageCacheMiddleware:
-    """Answer a request for a warm public page at once, from the page cache.
-
-    Placed below the middleware that adds headers to every response (security, CSP,
-    frame options) and above the rest: a cached page needs no session, CSRF token, user
-    or messages, and skipping them is most of what makes a warm page cheap. Only paths
-    whose view is a ``cache_public_page`` are looked up; anything else, and a miss, goes
-    on down the stack to the view, which renders and stores the page.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if _is_cacheable_request(request) and self._is_cached_view(request):
-            response, _ = _stored_response(request)
-            if response is not None:
-                return response
-        return self.get_response(request)
+        response = self.get_response(request)
+        _store(request, response, generation)
+        return response
 
     @staticmethod
     def _is_cached_view(request):

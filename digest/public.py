@@ -6,14 +6,13 @@ company that only appears in a draft has no page, no count and no feed.
 """
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, Min, OuterRef
-from django.db.models.functions import Lower
+from django.db.models import Case, Count, Exists, Min, OuterRef, Value, When
+from django.db.models.functions import Left, Lower, Upper
 from taggit.models import Tag
 
 from companies.models import Company
 from stories.models import Story, Theme
 
-from .counting import row_count
 from .models import Issue, Placement, published_issue
 
 
@@ -95,18 +94,32 @@ def newest(stories, *, offset=0, limit, prefetch=("companies",)):
     return [loaded[pk] for pk in ids]
 
 
-def companies_with_story_counts(initial=""):
-    """Return public companies from A to Z, each with ``story_count``: its stories in published issues.
+def company_index(initial=""):
+    """Return public companies in index order, each with ``index_letter``.
 
-    ``initial`` keeps the companies under one letter of the index (``"#"``: not A to Z).
+    ``index_letter`` is the first letter of the name, A to Z, or ``"#"`` for any other
+    beginning (digits, accented letters); the index lists ``"#"`` first, then A to Z, each
+    from A to Z. ``initial`` keeps one letter.
     """
-    companies = public_companies()
-    if initial == "#":
-        companies = companies.exclude(name__regex=r"^[A-Za-z]")
-    elif initial:
-        companies = companies.filter(name__istartswith=initial)
-    links = _public_links(Story.companies.through.objects.filter(company=OuterRef("pk")))
-    return companies.annotate(story_count=row_count(links)).order_by(Lower("name"), "name")
+    letter = Case(When(name__regex=r"^[A-Za-z]", then=Upper(Left("name", 1))), default=Value("#"))
+    companies = public_companies().annotate(index_letter=letter)
+    if initial:
+        companies = companies.filter(index_letter=initial)
+    return companies.order_by("index_letter", Lower("name"), "name")
+
+
+def with_story_counts(companies):
+    """Return ``companies`` (a page of them) as a list, each with ``story_count``: its public stories.
+
+    One query for the whole page. (A count in the page's own query is computed for every
+    row the database skips on the way to a deep page too.)
+    """
+    companies = list(companies)
+    links = _public_links(Story.companies.through.objects.filter(company__in=companies))
+    counts = dict(links.values("company").annotate(count=Count("pk")).values_list("company", "count"))
+    for company in companies:
+        company.story_count = counts.get(company.pk, 0)
+    return companies
 
 
 def covered_alongside(company, *, window, limit=8):

@@ -26,19 +26,20 @@ from .models import Issue, IssueState, Placement, Section
 from .page_cache import cache_public_page, public_page
 from .previews import InvalidShareLink, issue_for_share_token
 from .public import (
-    companies_with_story_counts,
+    company_index,
     coverage,
     covered_alongside,
     newest,
     public_companies,
     public_stories,
+    with_story_counts,
 )
 from .search import highlighted, search_issues, search_stories
 
 ARCHIVE_PAGE_SIZE = 20
 TIMELINE_PAGE_SIZE = 20  # like the archive and search
 COMPANY_INDEX_PAGE_SIZE = 120
-INDEX_LETTERS = [*ascii_uppercase, "#"]
+INDEX_LETTERS = ["#", *ascii_uppercase]
 ALONGSIDE_WINDOW = 200  # a company's latest stories that "Often covered alongside" counts
 SEARCH_PAGE_SIZE = 20
 WORDS_PER_MINUTE = 230
@@ -185,17 +186,11 @@ def company_list(request):
     letter = request.GET.get("letter", "").upper()
     if letter and letter not in INDEX_LETTERS:
         raise Http404("The company index has a page for each letter from A to Z, and # for the rest.")
-    page = _page(request, companies_with_story_counts(initial=letter), COMPANY_INDEX_PAGE_SIZE)
-    groups = [
-        (initial, list(group)) for initial, group in groupby(page.object_list, key=lambda c: _index_letter(c.name))
-    ]
+    page = _page(request, company_index(initial=letter), COMPANY_INDEX_PAGE_SIZE)
+    companies = with_story_counts(page.object_list)
+    groups = [(initial, list(group)) for initial, group in groupby(companies, key=lambda c: c.index_letter)]
     context = {"page": page, "groups": groups, "letters": INDEX_LETTERS, "letter": letter}
     return render(request, "companies/company_list.html", context)
-
-
-def _index_letter(name):
-    initial = name[:1].upper()
-    return initial if initial in ascii_uppercase else "#"
 
 
 def _timeline(request, stories, count):

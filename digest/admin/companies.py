@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from companies.models import Company
 from stories.models import Story
 
-from ..counting import row_count
+from .counts import row_count
 from .locking import VersionLockedAdmin
 from .revisions import RevisionsAdmin
 

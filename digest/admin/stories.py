@@ -5,9 +5,9 @@ from django.utils.text import smart_split, unescape_string_literal
 from companies.models import Company
 from stories.models import Source, Story, Theme
 
-from ..counting import row_count
 from ..workflow import can_edit_story, ensure_can_edit_story
 from .corrections import CorrectionAdmin
+from .counts import row_count
 from .revisions import RevisionsAdmin
 
 

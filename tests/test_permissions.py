@@ -1,7 +1,10 @@
 """Who may open which admin page: every role against every admin URL, and refusals change nothing."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from companies.models import Company
 from digest.models import Issue, PublicationRun
@@ -199,3 +202,82 @@ def test_a_source_id_of_another_story_in_a_change_form_is_refused(client):
     foreign_source.refresh_from_db()
     assert foreign_source.title != "Hijacked" and foreign_source.story == other
     assert list(other.sources.all()) == [foreign_source]
+
+
+# Revisions: simple-history's own form never saves -------------------------------------------
+
+
+def history_form_url(obj, record):
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_simple_history", args=[obj.pk, record.history_id])
+
+
+def _posted_issue(issue, **changes):
+    fields = ["number", "title", "slug", "week_start", "week_end", "week_in_review", "patterns"]
+    data = {name: str(getattr(issue, name)) for name in fields}
+    return {**data, "seen_version": str(issue.version), **changes}
+
+
+def test_the_revision_form_of_a_withdrawn_issue_cannot_bring_back_a_scheduled_revision(client):
+    """The old bypass: POST a "scheduled" revision of a withdrawn issue, then the scheduler republished it."""
+    from django.core.management import call_command
+
+    issue = issue_with_stories(state="scheduled", publish_at=timezone.now() - datetime.timedelta(minutes=5))
+    issue.save()  # a revision in the scheduled state
+    scheduled = issue.history.latest()
+    issue.state, issue.publish_at = "withdrawn", None
+    issue.save()
+    revisions = issue.history.count()
+    client.force_login(user_in_role("Editor"))
+    url = history_form_url(issue, scheduled)
+    assert client.get(url).status_code == 200  # the revision is still shown, read-only
+    response = client.post(url, _posted_issue(issue, title="Back again"))
+    assert response.status_code == 405
+    assert "Restore this revision" in response.content.decode()
+    call_command("publish_due")
+    issue.refresh_from_db()
+    assert (issue.state, issue.publish_at, issue.title) == ("withdrawn", None, Issue.objects.get(pk=issue.pk).title)
+    assert issue.title != "Back again"
+    assert issue.history.count() == revisions
+    assert not issue.events.exists() and not issue.publication_runs.exists()
+
+
+def test_the_revision_form_cannot_unpublish_a_live_issue(client):
+    issue = issue_with_stories(state="draft")
+    draft = issue.history.latest()
+    issue.state, issue.published_at = "published", timezone.now() - datetime.timedelta(hours=1)
+    issue.save()
+    client.force_login(user_in_role("Editor"))
+    response = client.post(history_form_url(issue, draft), _posted_issue(issue))
+    assert response.status_code == 405
+    issue.refresh_from_db()
+    assert issue.state == "published"
+    assert client.get(issue.get_absolute_url()).status_code == 200
+
+
+def test_the_revision_form_cannot_change_a_published_story_or_its_company(client):
+    issue = issue_with_stories(top=1, threads=0, published=True)
+    story = issue.placements.get().story
+    company = story.companies.get()
+    client.force_login(user_in_role("Editor"))
+    story_data = {"title": "Hacked", "slug": story.slug, "summary": "x", "seen_version": str(story.version)}
+    company_data = {"name": "Hacked", "slug": "hacked", "seen_version": str(company.version)}
+    for obj, data in ((story, story_data), (company, company_data)):
+        revisions = obj.history.count()
+        response = client.post(history_form_url(obj, obj.history.latest()), data)
+        assert response.status_code == 405
+        obj.refresh_from_db()
+        assert obj.history.count() == revisions
+    assert story.title != "Hacked" and company.name != "Hacked"
+    assert not issue.corrections.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_revision_form_answers_without_a_server_error_on_postgresql(client, postgresql):
+    """Outside a test's transaction the form's version check (SELECT … FOR UPDATE) raised: a 500."""
+    issue = issue_with_stories(state="draft")
+    client.force_login(user_in_role("Editor"))
+    response = client.post(history_form_url(issue, issue.history.latest()), _posted_issue(issue, title="Changed"))
+    assert response.status_code == 405
+    issue.refresh_from_db()
+    assert issue.title != "Changed"

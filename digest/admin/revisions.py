@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -31,6 +32,22 @@ class RevisionsAdmin(SimpleHistoryAdmin):
     def revert_disabled(self, request, obj=None):
         # simple-history's own revert form would not bring back sources or placements.
         return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Show a revision read-only; restoring one goes through ``restore_view`` only.
+
+        simple-history's form saves the revision as it stood, workflow state included, and
+        checks permissions against the revision rather than the live row: it would
+        unpublish an issue, bring a withdrawn one back to scheduled, or change published
+        content with no correction. Hiding its button (``revert_disabled``) is not enough.
+        """
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(
+                ["GET", "HEAD"],
+                "Revisions are read-only here. Use “Restore this revision” on the history page.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def restore_view(self, request, object_id, history_id):
         obj = get_object_or_404(self.get_queryset(request), pk=object_id)

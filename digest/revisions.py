@@ -6,6 +6,7 @@ placements are restored as they stood when that revision was current.
 """
 
 import datetime
+from contextlib import nullcontext
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -16,6 +17,7 @@ from stories.models import Source, Story
 
 from .models import Issue, Placement
 from .page_cache import issue_page_paths
+from .protection import correcting_renames
 from .workflow import (
     TransitionNotAllowed,
     ensure_can_edit_issue,
@@ -44,7 +46,15 @@ def restore_revision(*, obj, history_id, by):
             setattr(locked, field, getattr(record, field))
         locked.version += 1
         locked._history_user = by
-        locked.save()
+        when = f"{record.history_date:%Y-%m-%d %H:%M} UTC"
+        # A company's old name back on published stories is a rename: a correction of each issue.
+        renaming = (
+            correcting_renames(obj=locked, by=by, note=f"Restored “{locked}” to its version of {when}.")
+            if isinstance(locked, Company)
+            else nullcontext()
+        )
+        with renaming:
+            locked.save()
         for field in record._history_m2m_fields:
             # Historical m2m rows are copies of the through rows: read the target's id.
             target = f"{field.m2m_reverse_field_name()}_id"
@@ -53,7 +63,6 @@ def restore_revision(*, obj, history_id, by):
             _replace_children(locked, children, by)
         issue = _issue_of(locked)
         if is_correction(issue):
-            when = f"{record.history_date:%Y-%m-%d %H:%M} UTC"
             note = f"Restored “{locked}” to its version of {when}."
             record_correction(issue=issue, by=by, note=note, previous_paths=previous_paths)
     return locked

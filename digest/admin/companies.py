@@ -7,12 +7,18 @@ from companies.models import Company
 from stories.models import Story
 
 from .counts import row_count
-from .locking import VersionLockedAdmin
+from .locking import VersionCheckedForm, VersionLockedAdmin
+from .protection import RenameCorrectionAdmin, RenameCorrectionForm
 from .revisions import RevisionsAdmin
 
 
+class CompanyForm(RenameCorrectionForm, VersionCheckedForm):
+    pass
+
+
 @admin.register(Company)
-class CompanyAdmin(VersionLockedAdmin, RevisionsAdmin):
+class CompanyAdmin(RenameCorrectionAdmin, VersionLockedAdmin, RevisionsAdmin):
+    form = CompanyForm
     list_display = ["name", "parent", "website", "story_count"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]

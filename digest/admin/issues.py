@@ -16,6 +16,7 @@ from ..models import Issue, Placement
 from ..views import render_issue_page
 from .corrections import CorrectionAdmin
 from .edition import IssuePDFAdminMixin
+from .protection import ProtectPublishedAdmin
 from .revisions import RevisionsAdmin
 
 
@@ -81,7 +82,7 @@ class PlacementInline(admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(IssuePDFAdminMixin, CorrectionAdmin, RevisionsAdmin):
+class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, RevisionsAdmin):
     list_display = ["number", "title", "week_start", "week_end", "state", "publish_at", "published_at", "story_count"]
     list_display_links = ["number", "title"]
     list_filter = ["state"]

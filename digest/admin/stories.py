@@ -1,6 +1,8 @@
+import taggit.admin  # noqa: F401 - registers taggit's Tag admin, replaced below
 from django.contrib import admin
 from django.db.models import OuterRef
 from django.utils.text import smart_split, unescape_string_literal
+from taggit.models import Tag
 
 from companies.models import Company
 from stories.models import Source, Story, Theme
@@ -8,6 +10,7 @@ from stories.models import Source, Story, Theme
 from ..workflow import can_edit_story, ensure_can_edit_story
 from .corrections import CorrectionAdmin
 from .counts import row_count
+from .protection import ProtectPublishedAdmin, RenameCorrectionAdmin
 from .revisions import RevisionsAdmin
 
 
@@ -42,7 +45,7 @@ class CompanyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Story)
-class StoryAdmin(CorrectionAdmin, RevisionsAdmin):
+class StoryAdmin(ProtectPublishedAdmin, CorrectionAdmin, RevisionsAdmin):
     list_display = ["title", "issue", "company_names", "author", "updated_at"]
     list_select_related = ["author", "placement__issue"]
     list_filter = [CompanyFilter, "themes", "placement__section", "updated_at"]
@@ -117,7 +120,7 @@ def _search_words(search_term):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(RenameCorrectionAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "story_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -129,3 +132,20 @@ class ThemeAdmin(admin.ModelAdmin):
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, theme):
         return theme.story_count
+
+
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(RenameCorrectionAdmin, admin.ModelAdmin):
+    """Tags under the same rule as companies and themes.
+
+    Replaces taggit's own admin, whose "merge tags" action and tagged-item inline retag
+    published stories with no correction (and its merge view checks no permission).
+    """
+
+    list_display = ["name", "slug"]
+    ordering = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}

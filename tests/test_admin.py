@@ -1,10 +1,13 @@
 """Every admin page loads for a superuser within a query budget, and bad input is a form error."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from taggit.models import Tag
 
-from digest.models import Issue, Placement, Section
+from digest.models import Correction, Issue, Placement, Section
 from stories.models import Story
+from tests.admin_forms import change_form_data
 from tests.factories import (
     CompanyFactory,
     IssueFactory,
@@ -12,6 +15,7 @@ from tests.factories import (
     StoryFactory,
     ThemeFactory,
     issue_with_stories,
+    user_in_role,
 )
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +258,112 @@ def test_company_and_theme_lists_count_each_ones_stories(admin_client):
     assert [(company.name, company.story_count) for company in companies][:2] == [("Busy", 4), ("Quiet", 1)]
     themes = admin_client.get(admin_url("stories.theme", "changelist")).context["cl"].result_list
     assert [(theme.name, theme.story_count) for theme in themes if theme.name == "Storage"] == [("Storage", 3)]
+
+
+# Published content: deletes refused, renames are corrections ---------------------------------
+
+
+def _client(role):
+    client = Client()
+    client.force_login(user_in_role(role))
+    return client
+
+
+@pytest.mark.parametrize("model", ["digest.issue", "stories.story"])
+def test_a_published_issue_or_its_story_cannot_be_deleted_one_by_one_or_selected(model):
+    issue = issue_with_stories(top=1, threads=0, published=True)
+    story = issue.placements.get().story
+    draft_story = StoryFactory()
+    obj = issue if model == "digest.issue" else story
+    publisher = _client("Publisher")
+    page = publisher.get(admin_url(model, "delete", obj.pk))
+    assert page.status_code == 200 and f"#{issue.number}" in page.content.decode()
+    assert publisher.post(admin_url(model, "delete", obj.pk), {"post": "yes"}).status_code == 200
+    others = [draft_story.pk] if model == "stories.story" else [IssueFactory().pk]
+    response = publisher.post(
+        admin_url(model, "changelist"),
+        {"action": "delete_selected", "_selected_action": [obj.pk, *others], "post": "yes"},
+    )
+    assert response.status_code == 200 and f"#{issue.number}" in response.content.decode()
+    assert Issue.objects.filter(pk=issue.pk).exists() and Story.objects.filter(pk=story.pk).exists()
+    assert issue.placements.get().story == story
+    assert type(obj).objects.filter(pk__in=others).count() == 1
+
+
+def test_a_withdrawn_issue_can_be_deleted():
+    issue = issue_with_stories(top=1, threads=0, state="withdrawn")
+    response = _client("Publisher").post(admin_url("digest.issue", "delete", issue.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Issue.objects.filter(pk=issue.pk).exists()
+
+
+def test_a_theme_published_stories_name_is_renamed_only_as_a_correction_and_never_deleted(client):
+    issue = issue_with_stories(top=1, threads=0, published=True)
+    theme = ThemeFactory(name="Durable excution", slug="durable-excution")
+    issue.placements.get().story.themes.set([theme])
+    publisher = _client("Publisher")
+    url = admin_url("stories.theme", "change", theme.pk)
+    response = publisher.post(url, change_form_data(publisher.get(url), name="Durable execution"))
+    assert response.status_code == 200 and "add a short public note" in response.content.decode()
+    data = change_form_data(publisher.get(url), name="Durable execution", correction_note="Fixed a theme's name")
+    assert publisher.post(url, data).status_code == 302
+    assert list(Correction.objects.values_list("note", flat=True)) == ["Fixed a theme's name"]
+    assert publisher.post(admin_url("stories.theme", "delete", theme.pk), {"post": "yes"}).status_code == 200
+    theme.refresh_from_db()
+    assert theme.name == "Durable execution"
+
+
+def test_a_tag_rename_is_a_correction_and_a_story_form_opened_before_conflicts(client):
+    issue = issue_with_stories(top=1, threads=0, published=True)
+    story = issue.placements.get().story
+    story.tags.set(["kafak"])
+    tag = Tag.objects.get(name="kafak")
+    publisher = _client("Publisher")
+    story_url = admin_url("stories.story", "change", story.pk)
+    story_page = publisher.get(story_url)  # opened before the rename
+    tag_url = admin_url("taggit.tag", "change", tag.pk)
+    data = change_form_data(publisher.get(tag_url), name="kafka", slug="kafka", correction_note="Spelled Kafka right")
+    assert publisher.post(tag_url, data).status_code == 302
+    assert list(Correction.objects.values_list("note", flat=True)) == ["Spelled Kafka right"]
+
+    old_form = change_form_data(story_page, title="Typed before", correction_note="Better title")
+    response = publisher.post(story_url, old_form)
+    assert response.status_code == 200
+    assert "publisher saved this story at" in response.content.decode()
+    assert "Typed before" in response.content.decode()  # nothing typed is lost
+    story.refresh_from_db()
+    assert [t.name for t in story.tags.all()] == ["kafka"] and story.title != "Typed before"
+    assert not Tag.objects.filter(name="kafak").exists()
+
+
+def test_a_tag_published_stories_name_cannot_be_deleted_nor_merged_away():
+    issue = issue_with_stories(top=1, threads=0, published=True)
+    issue.placements.get().story.tags.set(["kafka"])
+    tag = Tag.objects.get(name="kafka")
+    publisher = _client("Publisher")
+    assert publisher.post(admin_url("taggit.tag", "delete", tag.pk), {"post": "yes"}).status_code == 200
+    response = publisher.post(
+        admin_url("taggit.tag", "changelist"),
+        {"action": "delete_selected", "_selected_action": [tag.pk], "post": "yes"},
+    )
+    assert response.status_code == 200
+    # taggit's own merge view retagged published stories with no correction and no permission check.
+    assert publisher.post("/admin/taggit/tag/merge-tags/", {"new_tag_name": "other"}).status_code in (302, 404)
+    assert list(issue.placements.get().story.tags.names()) == ["kafka"]
+    assert not Tag.objects.filter(name="other").exists()
+
+
+def test_a_restore_is_checked_against_the_live_row_not_the_page_that_offered_it(client):
+    """The history page offered "Restore" while the issue was a draft; it was published since."""
+    issue = issue_with_stories(top=1, threads=0, week_in_review="Draft text")
+    first = issue.history.latest()
+    issue.week_in_review = "Final text"
+    issue.save()
+    editor = _client("Editor")
+    assert "Restore this revision" in editor.get(admin_url("digest.issue", "history", issue.pk)).content.decode()
+    issue.state, issue.published_at = "published", issue.created_at
+    issue.save()
+    response = editor.post(admin_url("digest.issue", "restore", issue.pk, first.history_id))
+    assert response.status_code == 403
+    issue.refresh_from_db()
+    assert (issue.state, issue.week_in_review) == ("published", "Final text")

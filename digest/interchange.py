@@ -41,7 +41,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -49,6 +49,8 @@ from companies.models import Company
 from stories.models import Source, Story, Theme
 
 from .models import Issue, Placement, Section
+from .page_cache import issue_page_paths
+from .workflow import is_correction, record_correction
 
 FRONT_MATTER_KEYS = ("number", "title", "slug", "week_start", "week_end")
 STORY_KEYS = ("slug", "companies", "themes", "tags", "source")
@@ -353,16 +355,22 @@ def _parse_story_field(story, number, line):
 # Import ---------------------------------------------------------------------------------
 
 
-def import_issue(text, *, replace=False):
+def import_issue(text, *, replace=False, correction="", by=None):
     """Create (or with ``replace``, update) the issue a file describes, all or nothing.
 
     Companies, themes and tags are matched by name and created when new. Stories are
     matched by slug; with ``replace``, stories that leave the issue are kept, unplaced.
+
+    Replacing a published issue changes what readers see: it is a correction, made by
+    ``by`` (a publisher) with the public note ``correction``, and refused without one.
+    The issue and its stories get a new version, so forms opened before conflict.
     """
     parsed = parse_issue(text)
     with transaction.atomic():
-        issue = _save_issue(parsed, replace=replace)
-        _save_stories(parsed, issue)
+        issue, previous_paths = _save_issue(parsed, replace=replace, correction=correction, by=by)
+        _save_stories(parsed, issue, by=by)
+        if previous_paths is not None:
+            record_correction(issue=issue, by=by, note=correction, previous_paths=previous_paths)
     return issue
 
 
@@ -376,7 +384,8 @@ def _validation_message(error):
     return " ".join(messages)
 
 
-def _save_issue(parsed, *, replace):
+def _save_issue(parsed, *, replace, correction, by):
+    """Save the issue's own fields; return it and, for a correction, the pages it was on before."""
     fields, lines = parsed.fields, parsed.field_lines
     try:
         number = int(fields["number"])
@@ -398,8 +407,22 @@ def _save_issue(parsed, *, replace):
         raise IssueFileError(
             lines["slug"], f"an issue with slug '{fields['slug']}' already exists; import with --replace to update it."
         )
+    previous_paths = None
+    if is_correction(issue):
+        if not correction.strip():
+            raise IssueFileError(
+                lines["slug"],
+                f"issue #{issue.number} is published: replacing it is a correction. Import with "
+                '--correction "what changed" (a public note) and --by a publisher.',
+            )
+        if by is None or not by.has_perm("digest.correct_issue"):
+            raise PermissionDenied("Only publishers may correct a published issue.")
+        previous_paths = issue_page_paths(issue)
     if issue is None:
         issue = Issue()
+    else:
+        issue.version += 1
+    issue._history_user = by
     issue.number, issue.title, issue.slug = number, fields["title"], fields["slug"]
     issue.week_start, issue.week_end = dates["week_start"], dates["week_end"]
     issue.week_in_review = parsed.texts.get(WEEK_IN_REVIEW, "")
@@ -419,10 +442,10 @@ def _save_issue(parsed, *, replace):
         raise IssueFileError(line, _validation_message(error)) from None
     issue.save()
     issue.placements.all().delete()
-    return issue
+    return issue, previous_paths
 
 
-def _save_stories(parsed, issue):
+def _save_stories(parsed, issue, *, by):
     seen_slugs = {}
     positions = dict.fromkeys(Section, 0)
     for parsed_story in parsed.stories:
@@ -442,6 +465,9 @@ def _save_stories(parsed, issue):
             raise IssueFileError(
                 slug_line, f"the story '{slug}' already belongs to issue #{story.placement.issue.number}."
             )
+        else:
+            story.version += 1  # its sources are made anew: a form opened before conflicts
+        story._history_user = by
         story.title, story.summary = parsed_story.title, parsed_story.summary
         _clean(
             story,

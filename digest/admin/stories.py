@@ -1,6 +1,8 @@
 import taggit.admin  # noqa: F401 - registers taggit's Tag admin, replaced below
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef
+from django.forms.models import BaseInlineFormSet
 from django.utils.text import smart_split, unescape_string_literal
 from taggit.models import Tag
 
@@ -14,8 +16,26 @@ from .protection import ProtectPublishedAdmin, RenameCorrectionAdmin
 from .revisions import RevisionsAdmin
 
 
+class SourceFormSet(BaseInlineFormSet):
+    """Say so when a source row of the form is gone, instead of an error on a hidden field.
+
+    An import (``--replace``) makes a story's sources anew, and another editor may delete
+    one: a form opened before posts ids that no longer exist, which the admin reports as
+    "Please correct the error below" with no error shown.
+    """
+
+    def clean(self):
+        super().clean()
+        if any("id" in form.errors for form in self.initial_forms):
+            raise ValidationError(
+                "Some of these sources were replaced or deleted after you opened this story. "
+                "Nothing was saved: copy what you need, reload the story, and add it again."
+            )
+
+
 class SourceInline(admin.TabularInline):
     model = Source
+    formset = SourceFormSet
     fields = ["position", "title", "publisher", "url"]
     extra = 1
 

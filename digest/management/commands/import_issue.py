@@ -1,8 +1,11 @@
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from digest.interchange import IssueFileError, import_issue
+from digest.workflow import is_correction
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -15,8 +18,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="Update the issue with the file's slug if it already exists."
         )
+        parser.add_argument(
+            "--correction",
+            default="",
+            metavar="NOTE",
+            help="Replacing a published issue is a correction: the public note readers see (needs --by).",
+        )
+        parser.add_argument("--by", metavar="USERNAME", help="The publisher making the correction.")
 
-    def handle(self, *, file, replace, **options):
+    def handle(self, *, file, replace, correction, by, **options):
         path = Path(file)
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
@@ -28,8 +38,22 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{file}: not UTF-8 text (byte {error.start}); save it as UTF-8 and try again."
             ) from None
+        user = self._user(by) if by else None
+        if correction.strip() and user is None:
+            raise CommandError("--correction needs --by USERNAME: the publisher who makes the correction.")
         try:
-            issue = import_issue(text, replace=replace)
+            issue = import_issue(text, replace=replace, correction=correction, by=user)
         except IssueFileError as error:
             raise CommandError(f"{file}, {error}\nNothing was imported.") from None
-        self.stdout.write(f"Imported issue #{issue.number} '{issue.title}' ({issue.placements.count()} stories).")
+        except PermissionDenied as error:
+            raise CommandError(f"{error} ({by} is not a publisher.)\nNothing was imported.") from None
+        corrected = " as a correction" if correction.strip() and is_correction(issue) else ""
+        self.stdout.write(
+            f"Imported issue #{issue.number} '{issue.title}' ({issue.placements.count()} stories){corrected}."
+        )
+
+    def _user(self, username):
+        try:
+            return get_user_model().objects.get(username=username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"--by {username}: no such user.") from None

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from companies.models import Company
 from digest.edition import store_issue_pdf
-from digest.interchange import import_issue
-from digest.models import IssueEvent, IssueState
+from digest.interchange import import_issue, parse_issue
+from digest.models import Issue, IssueEvent, IssueState
 from digest.roles import ROLE_PERMISSIONS
 
 DEMO_ISSUE = Path(__file__).resolve().parents[2] / "demo" / "engineering-at-scale-2026-04-18.md"
@@ -23,7 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-admin", action="store_true", help="Load the content only.")
 
     def handle(self, *, username, no_admin, **options):
-        issue = import_issue(DEMO_ISSUE.read_text(encoding="utf-8"), replace=True)
+        text = DEMO_ISSUE.read_text(encoding="utf-8")
+        issue = Issue.objects.filter(slug=parse_issue(text).fields["slug"], state=IssueState.PUBLISHED).first()
+        if issue is None:
+            issue = import_issue(text, replace=True)
+        else:
+            # Loaded before (`make dev` again): what readers see changes only by a correction.
+            self.stdout.write(f"Demo issue #{issue.number} is published already; its content is left as it is.")
         Company.objects.filter(name="AWS", parent=None).update(parent=Company.objects.filter(name="Amazon").first())
         if issue.state != IssueState.PUBLISHED:
             # Demo content is loaded as already published, as `loaddata` would: the sample

@@ -162,7 +162,9 @@ class Issue(RenderedMarkdownModel, models.Model):
 
     @property
     def is_public(self):
-        return self.state == IssueState.PUBLISHED and self.published_at is not None
+        """Whether the public may see this issue: ``published_issue()``, tested on this row."""
+        published_at = self.published_at
+        return self.state == IssueState.PUBLISHED and published_at is not None and published_at <= timezone.now()
 
     def placements_in(self, section):
         return [placement for placement in self.placements.all() if placement.section == section]

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from digest.interchange import IssueFileError, import_issue
+from digest.interchange import IssueFileError, decode_issue_file, import_issue
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -21,15 +21,11 @@ class Command(BaseCommand):
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 raise CommandError(f"{file}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; is it the right file?")
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:
             raise CommandError(f"{file}: no such file.") from None
-        except UnicodeDecodeError as error:
-            raise CommandError(
-                f"{file}: not UTF-8 text (byte {error.start}); save it as UTF-8 and try again."
-            ) from None
         try:
-            issue = import_issue(text, replace=replace)
+            issue = import_issue(decode_issue_file(data), replace=replace)
         except IssueFileError as error:
             raise CommandError(f"{file}, {error}\nNothing was imported.") from None
         self.stdout.write(f"Imported issue #{issue.number} '{issue.title}' ({issue.placements.count()} stories).")

@@ -231,6 +231,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "digest.tasks.publish_due",
         "schedule": env.float("PUBLISH_DUE_INTERVAL_SECONDS", default=60.0),
     },
+    "resume-pdf-previews": {"task": "digest.tasks.resume_pdf_previews", "schedule": 60.0},
 }
 
 # The publish run (digest/publishing.py).

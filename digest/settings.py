@@ -173,7 +173,9 @@ STORAGES = {
     },
 }
 
-# The PDF edition: a render that overruns either bound is stopped (digest/pdf.py).
+# The PDF edition: a render that overruns either bound is stopped (digest/pdf.py). Renders
+# run only in Celery tasks (the edition, the admin's DRAFT preview), whose soft time limit
+# below is longer; a web request never renders, so gunicorn's 30 s timeout stays shorter.
 PDF_RENDER_TIMEOUT = env.float("PDF_RENDER_TIMEOUT", default=60.0)  # seconds
 PDF_RENDER_MEMORY_LIMIT_MB = env.int("PDF_RENDER_MEMORY_LIMIT_MB", default=1024)  # address space
 

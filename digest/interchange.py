@@ -46,7 +46,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from companies.models import Company
-from stories.models import Source, Story, Theme
+from stories.models import Source, Story, Theme, validate_tag_names
 
 from .models import Issue, Placement, Section
 from .page_cache import issue_page_paths
@@ -200,8 +200,23 @@ class ParsedIssue:
     stories: list = field(default_factory=list)
 
 
+def decode_issue_file(data):
+    """Decode the bytes of an issue file; raise IssueFileError naming the line of a byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        raise IssueFileError(
+            data.count(b"\n", 0, error.start) + 1,
+            f"not UTF-8 text (byte 0x{data[error.start]:02x}, {error.start - line_start + 1} bytes into the line); "
+            "save the file as UTF-8 and try again.",
+        ) from None
+
+
 def parse_issue(text):
     """Parse the text of an issue file; raise IssueFileError naming the first bad line."""
+    # Some editors start UTF-8 files with a byte order mark: it is not part of the text.
+    text = text.removeprefix("\ufeff")
     if "\x00" in text:
         raise IssueFileError(1, "the file contains binary data (a NUL byte); expected UTF-8 Markdown text.")
     if len(text) > MAX_FILE_CHARACTERS:
@@ -348,8 +363,15 @@ def _parse_story_field(story, number, line):
     story.fields_line[key] = number
     if key == "slug":
         story.slug = value
-    else:
-        setattr(story, key, [item for item in split_list(value, ",") if item])
+        return
+    items = [item for item in split_list(value, ",") if item]
+    if key == "tags":
+        # Checked here, with the line: the database would refuse a long tag with a traceback.
+        try:
+            validate_tag_names(items)
+        except ValidationError as error:
+            raise IssueFileError(number, error.messages[0]) from None
+    setattr(story, key, items)
 
 
 # Import ---------------------------------------------------------------------------------
@@ -374,14 +396,24 @@ def import_issue(text, *, replace=False, correction="", by=None):
     return issue
 
 
-def _validation_message(error):
+def _validation_message(error, instance=None):
     messages = []
     for field_name, field_errors in (
         error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
     ):
         prefix = "" if field_name in (None, "__all__") else f"{field_name}: "
-        messages += [prefix + message for message in field_errors]
+        # Two validators may say the same (a URL field's own and the web-only one).
+        field_message = " ".join(dict.fromkeys(field_errors))
+        messages.append(prefix + field_message + _shown_value(instance, field_name))
     return " ".join(messages)
+
+
+def _shown_value(instance, field_name):
+    """Return " (found '…')" for a one-line value, so the error shows what was refused."""
+    value = getattr(instance, field_name, None) if instance is not None and field_name else None
+    if not isinstance(value, str) or not value or "\n" in value:
+        return ""
+    return f" (found {value if len(value) <= 80 else value[:80] + '…'!r})"
 
 
 def _save_issue(parsed, *, replace, correction, by):
@@ -439,7 +471,7 @@ def _save_issue(parsed, *, replace, correction, by):
             or lines.get(first_field)
             or lines["week_start"]
         )
-        raise IssueFileError(line, _validation_message(error)) from None
+        raise IssueFileError(line, _validation_message(error, issue)) from None
     issue.save()
     issue.placements.all().delete()
     return issue, previous_paths
@@ -499,7 +531,7 @@ def _clean(instance, field_lines, *, default_line=None, exclude=None):
         instance.full_clean(exclude=exclude, validate_unique=False)
     except ValidationError as error:
         first_field = next(iter(getattr(error, "error_dict", {"__all__": None})))
-        raise IssueFileError(field_lines.get(first_field, default_line), _validation_message(error)) from None
+        raise IssueFileError(field_lines.get(first_field, default_line), _validation_message(error, instance)) from None
 
 
 def _company(name, parsed_story):

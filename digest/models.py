@@ -162,7 +162,9 @@ class Issue(RenderedMarkdownModel, models.Model):
 
     @property
     def is_public(self):
-        return self.state == IssueState.PUBLISHED and self.published_at is not None
+        """Whether the public may see this issue: ``published_issue()``, tested on this row."""
+        published_at = self.published_at
+        return self.state == IssueState.PUBLISHED and published_at is not None and published_at <= timezone.now()
 
     def placements_in(self, section):
         return [placement for placement in self.placements.all() if placement.section == section]
@@ -280,3 +282,44 @@ class PublicationStep(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_status_display().lower()})"
+
+
+class PreviewState(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class PDFPreview(models.Model):
+    """The DRAFT PDF of an issue as staff last asked for it, rendered by a worker, never by a request.
+
+    One row per issue: a request for a different draft document (the issue changed)
+    replaces the row's hash and file; an unchanged issue reuses the stored render.
+    """
+
+    issue = models.OneToOneField(Issue, on_delete=models.CASCADE, related_name="pdf_preview")
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the draft document this preview is made from.")
+    state = models.CharField(max_length=20, choices=PreviewState.choices, default=PreviewState.REQUESTED)
+    file = models.FileField(upload_to="issues/pdf-previews/", max_length=255, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True, help_text="In bytes.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Renders started for this hash.")
+    error = models.TextField(blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "PDF preview"
+        # The beat's look for previews no worker took or finished.
+        indexes = [
+            models.Index(
+                fields=["state"],
+                condition=models.Q(state__in=["requested", "rendering"]),
+                name="pdf_preview_unfinished",
+            )
+        ]
+
+    def __str__(self):
+        return f"PDF preview of {self.issue} ({self.get_state_display().lower()})"

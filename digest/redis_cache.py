@@ -2,8 +2,9 @@
 
 Django's client builds a new ``redis.Redis`` for every cache call, and redis-py fills a
 table of some 170 response callbacks each time: on a page served from the cache that was
-a third of the request's time (measured with bench/site.py). A ``redis.Redis`` is
-thread-safe and its pool notices a fork, so one per pool is enough.
+a third of the request's time (measured by bench/run.py as the cached issue page's
+requests per second). A ``redis.Redis`` is thread-safe and its pool notices a fork, so
+one per pool is enough.
 """
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient

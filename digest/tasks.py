@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import publishing
+from . import edition_preview, publishing
 from .edition import IssueNotPublished, store_issue_pdf
 from .models import Issue
 from .pdf import PDFRenderTimeout
@@ -47,3 +47,17 @@ def render_issue_pdf(issue_id):
         logger.info("Issue %s is no longer published: its PDF is left as it is.", issue_id)
         return
     logger.info("Issue %s: %s.", issue_id, "PDF stored" if stored else "stored PDF is current")
+
+
+# No automatic retry: a render error is shown to staff, and a worker that dies leaves the
+# row "rendering" for the beat (resume_pdf_previews) to retry.
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def render_pdf_preview(preview_id):
+    """Render an issue's requested DRAFT PDF preview and store it."""
+    edition_preview.render_preview(preview_id)
+
+
+@shared_task(ignore_result=True)
+def resume_pdf_previews():
+    """The beat's minute: queue previews no worker took, retry renders a dead worker left."""
+    edition_preview.resume_previews()

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from companies.models import Company
 from digest.models import Issue, Placement
@@ -55,6 +56,20 @@ def test_published_means_published_and_due():
     IssueFactory(state="published", published_at=None)
     IssueFactory()
     assert list(Issue.objects.published()) == [live]
+
+
+def test_is_public_agrees_with_published():
+    future = timezone.now() + datetime.timedelta(hours=1)
+    issues = [
+        IssueFactory(published=True),
+        IssueFactory(state="published", published_at=None),
+        IssueFactory(state="published", published_at=future),  # stamped ahead: not public yet
+        IssueFactory(state="withdrawn", published_at=timezone.now() - datetime.timedelta(days=1)),
+        IssueFactory(),
+    ]
+    published = set(Issue.objects.published().values_list("pk", flat=True))
+    assert {issue.pk for issue in issues if issue.is_public} == published
+    assert len(published) == 1
 
 
 def test_markdown_is_rendered_and_sanitised_on_save():

@@ -1,6 +1,7 @@
 """Production settings refuse to start without their secrets."""
 
 import os
+import runpy
 import subprocess
 import sys
 
@@ -41,3 +42,27 @@ def test_production_starts_with_its_secrets():
 def test_debug_starts_with_nothing_set():
     result = run_with(DEBUG="true")
     assert result.returncode == 0, result.stderr
+
+
+def test_quick_start_on_sqlite_runs_its_checks_without_warnings(tmp_path):
+    # `make dev` migrates, which runs the database checks too: they print every warning.
+    env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "ALLOWED_HOSTS")}
+    env |= {"DJANGO_SETTINGS_MODULE": "digest.settings", "DEBUG": "true"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"  # the quick start's database
+    command = [sys.executable, "manage.py", "check", "--database", "default", "--fail-level", "WARNING"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=settings.BASE_DIR, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "W040" not in result.stderr + result.stdout
+
+
+def test_every_timeout_fits_inside_the_one_that_stops_it():
+    gunicorn = runpy.run_path(str(settings.BASE_DIR / "gunicorn.conf.py"))
+    # A web request may wait on the broker (a publisher's click) but never renders a PDF
+    # (the preview is a worker's job: tests/digest/test_pdf_preview.py).
+    broker_wait = settings.CELERY_BROKER_CONNECTION_TIMEOUT * (
+        1 + settings.CELERY_TASK_PUBLISH_RETRY_POLICY["max_retries"]
+    )
+    assert "timeout" in gunicorn, "gunicorn.conf.py must set the worker timeout, not rely on a default"
+    assert broker_wait < gunicorn["timeout"] <= 30
+    # A render is stopped by its own timeout before Celery's soft, then hard, time limit.
+    assert settings.PDF_RENDER_TIMEOUT < settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT

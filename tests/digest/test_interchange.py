@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 from companies.models import Company
 from digest.interchange import IssueFileError, export_issue, import_issue
 from digest.models import Issue, Placement, Section
-from stories.models import Source, Story, Theme
+from stories.models import MAX_TAGS_PER_STORY, Source, Story, Theme
 from tests.factories import IssueFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +238,55 @@ def test_other_encodings_are_refused_by_the_command(tmp_path, demo_text):
     with pytest.raises(CommandError, match="not UTF-8"):
         call_command("import_issue", str(path))
     assert Issue.objects.count() == 0
+
+
+def test_a_tag_over_100_characters_names_its_line_and_imports_nothing(demo_text):
+    long_tag = "t" * 101
+    text = demo_text.replace("tags: go, ruby\n", f"tags: go, {long_tag}\n")
+    assert text != demo_text
+    line = text.splitlines().index(f"tags: go, {long_tag}") + 1
+    with pytest.raises(IssueFileError) as error:
+        import_issue(text)
+    assert error.value.line == line
+    assert "at most 100 characters" in error.value.message
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+def test_too_many_tags_on_a_story_name_the_line(demo_text):
+    tags = ", ".join(f"tag-{number}" for number in range(MAX_TAGS_PER_STORY + 1))
+    text = demo_text.replace("tags: go, ruby\n", f"tags: {tags}\n")
+    with pytest.raises(IssueFileError) as error:
+        import_issue(text)
+    assert error.value.line == text.splitlines().index(f"tags: {tags}") + 1
+    assert f"at most {MAX_TAGS_PER_STORY} tags" in error.value.message
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+def test_a_byte_order_mark_is_ignored(tmp_path, demo_text, capsys):
+    path = tmp_path / "bom.md"
+    path.write_text(demo_text, encoding="utf-8-sig")  # as Windows editors save UTF-8
+    call_command("import_issue", str(path))
+    assert "Imported issue #1" in capsys.readouterr().out
+    assert export_issue(Issue.objects.get()) == demo_text
+
+
+def test_invalid_utf8_names_the_line_and_imports_nothing(tmp_path, demo_text):
+    path = tmp_path / "bad.md"
+    lines = demo_text.split("\n")
+    lines[20] += " caf\xe9"
+    path.write_bytes("\n".join(lines[:20]).encode() + b"\n" + lines[20].encode("latin-1") + b"\n")
+    with pytest.raises(CommandError) as error:
+        call_command("import_issue", str(path))
+    message = str(error.value)
+    assert "bad.md, line 21: not UTF-8 text" in message
+    assert "Nothing was imported." in message
+    assert Issue.objects.count() == 0
+
+
+def test_a_bad_url_shows_the_value_once():
+    text = FRONT + "# Top Stories\n## S\nsource: T | Blog | javascript:alert(1)\n"
+    with pytest.raises(IssueFileError) as error:
+        import_issue(text)
+    assert error.value.line == 10
+    assert error.value.message.count("Enter a valid URL") == 1
+    assert "'javascript:alert(1)'" in error.value.message

@@ -155,21 +155,7 @@ def test_pdf_of_an_unpublished_issue_is_not_found(client):
     assert client.get("/issues/no-such-issue.pdf").status_code == 404
 
 
-def test_editors_preview_any_issue_as_a_pdf_marked_draft(admin_client):
-    draft = IssueFactory(state=IssueState.DRAFT, title="Next week, not yet reviewed")
-    PlacementFactory(issue=draft, story__title="A story still being written")
-    change_page = admin_client.get(reverse("admin:digest_issue_change", args=[draft.pk])).content.decode()
-    preview_url = reverse("admin:digest_issue_pdf_preview", args=[draft.pk])
-    assert f'href="{preview_url}"' in change_page
-
-    response = admin_client.get(preview_url)
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    assert "no-store" in response["Cache-Control"]
-    assert response["Content-Disposition"].startswith("inline;") and "-draft.pdf" in response["Content-Disposition"]
-    reader = PdfReader(io.BytesIO(response.content))
-    assert all("DRAFT" in page.extract_text() for page in reader.pages)
-    assert "A story still being written" in pdf_text(response.content)
+# The DRAFT preview's journey (asked, rendered by a worker, served): tests/digest/test_pdf_preview.py.
 
 
 def test_nobody_but_staff_who_may_view_the_issue_gets_a_preview(client):

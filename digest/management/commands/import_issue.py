@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from digest.interchange import IssueFileError, import_issue
+from digest.interchange import IssueFileError, decode_issue_file, import_issue
 from digest.workflow import is_correction
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -31,18 +31,14 @@ class Command(BaseCommand):
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 raise CommandError(f"{file}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; is it the right file?")
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:
             raise CommandError(f"{file}: no such file.") from None
-        except UnicodeDecodeError as error:
-            raise CommandError(
-                f"{file}: not UTF-8 text (byte {error.start}); save it as UTF-8 and try again."
-            ) from None
         user = self._user(by) if by else None
         if correction.strip() and user is None:
             raise CommandError("--correction needs --by USERNAME: the publisher who makes the correction.")
         try:
-            issue = import_issue(text, replace=replace, correction=correction, by=user)
+            issue = import_issue(decode_issue_file(data), replace=replace, correction=correction, by=user)
         except IssueFileError as error:
             raise CommandError(f"{file}, {error}\nNothing was imported.") from None
         except PermissionDenied as error:

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A forged Host header is a 400 for every URL, static files and warm pages included.
+    "digest.hosts.AllowedHostMiddleware",
     # Serves warm reader pages, with the headers they were stored with; the middleware
     # below it runs for everything else (and adds those headers to a page being stored).
     "digest.page_cache.PageCacheMiddleware",

@@ -133,6 +133,13 @@ if CACHE_REDIS_URL:
             "BACKEND": "digest.redis_cache.ReusingRedisCache",
             "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="digest"),
+            # The reader site serves pages uncached when the cache is down (digest/page_cache.py);
+            # these bound what finding that out costs a request. Without them a cache host
+            # that does not answer holds the request for the system's TCP timeout (minutes).
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.25),
+                "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=0.5),
+            },
         }
     }
 else:

@@ -7,6 +7,12 @@ stored with the token it was rendered under and served only while that token is 
 Purging a path deletes its token, so all its variants miss at once, and a page rendered
 from old data while the purge ran carries the old token, so it is never served.
 
+What is stored is bounded: only successful pages, only the variants a reader's link can
+name (the query parameters the view declares, with canonical values, on a host named in
+``ALLOWED_HOSTS``), and every entry, token or page, expires after ``PAGE_TIMEOUT``. Any
+other request is rendered afresh and not stored. When the cache cannot be reached, pages
+are served uncached and the failure is logged: the reader site never depends on it.
+
 Responses carry a strong ETag and Last-Modified and answer conditional requests with 304.
 
 ``cache_public_page`` marks the views whose pages are cached; ``PageCacheMiddleware``, first
@@ -15,17 +21,22 @@ freshly rendered page as it leaves, with every header the middleware gave it.
 """
 
 import hashlib
+import logging
+import re
 import uuid
 from functools import cache as cache_for_process
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponse
+from django.http.request import split_domain_port
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from redis.exceptions import RedisError
 from taggit.models import Tag
 
 from companies.models import Company
@@ -33,10 +44,12 @@ from stories.models import Story, Theme
 
 from .models import Issue
 
-PAGE_TIMEOUT = 24 * 60 * 60
-# Query strings a cached page may vary on; any other query string is rendered afresh, so
-# that made-up parameters cannot fill the cache.
-CACHED_PARAMETERS = {"page", "letter"}
+logger = logging.getLogger(__name__)
+
+PAGE_TIMEOUT = 24 * 60 * 60  # of every entry: pages and their paths' generation tokens
+# What the cache raises when its server is down, refuses or is too slow (the client's
+# socket timeouts are in settings.CACHES): the page is then served uncached.
+CACHE_UNAVAILABLE = (RedisError, OSError)
 # A stored page keeps the headers the middleware gave it (security headers, the CSP, frame
 # options). These settings shape them: pages stored under other values are not served.
 _HEADER_SETTINGS = (
@@ -51,19 +64,58 @@ def _generation_key(path):
     return f"reader:generation:{hashlib.sha256(path.encode()).hexdigest()}"
 
 
-def _page_key(request):
-    variant = f"{request.scheme}://{request.get_host()}{request.path}?{request.GET.urlencode()}"
+def _page_key(request, parameters):
+    """Return the cache key of the requested variant of a page, or None if it is not to be stored.
+
+    A page shows its own address (the canonical link, JSON-LD and the feeds' links are
+    built from the host and the query string), so a variant is stored only when its address
+    is already the canonical spelling of one that a link on the site can name: the query
+    string is the ``parameters`` the view declares, each once, in their declared order and
+    with a canonical value (``page=2``, not ``page=02`` or ``page=2&page=2``), and the host
+    is the canonical spelling of one named in ``ALLOWED_HOSTS``. Anything else is rendered
+    afresh: made-up values cannot multiply the entries of one page.
+    """
+    pairs = [(name, request.GET[name]) for name in parameters if name in request.GET]
+    query = urlencode(pairs)
+    if query != request.META.get("QUERY_STRING", "") or not all(parameters[name](value) for name, value in pairs):
+        return None
+    host = _canonical_host(request)
+    if host is None:
+        return None
+    variant = f"{request.scheme}://{host}{request.path}?{query}"
     return f"reader:page:{_headers_version()}:{hashlib.sha256(variant.encode()).hexdigest()}"
+
+
+def _canonical_host(request):
+    """Return the request's host if it is the canonical spelling of a host named in ``ALLOWED_HOSTS``.
+
+    Lower case, and a port only when it is the server's own and not the scheme's default
+    (as Django spells the host it builds itself). A wildcard entry (``.example.com``,
+    ``*``) names no host: the pages of its subdomains are not stored.
+    """
+    host = request.get_host()
+    domain, port = split_domain_port(host)
+    named = {name.lower() for name in settings.ALLOWED_HOSTS if name != "*" and not name.startswith(".")}
+    if host != host.lower() or domain not in named:
+        return None
+    default_port = "443" if request.is_secure() else "80"
+    if port and (port == default_port or port != str(request.META.get("SERVER_PORT"))):
+        return None
+    return host
+
+
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+
+
+def page_number(value):
+    """Say whether ``value`` is a page number as the site's own links write it (``?page=2``)."""
+    return _PAGE_NUMBER.fullmatch(value) is not None
 
 
 @cache_for_process
 def _headers_version():
     shaping = repr([getattr(settings, name, None) for name in _HEADER_SETTINGS])
     return hashlib.sha256(shaping.encode()).hexdigest()[:12]
-
-
-def _is_cacheable_request(request):
-    return request.method in ("GET", "HEAD") and set(request.GET) <= CACHED_PARAMETERS
 
 
 def _finish(response):
@@ -105,9 +157,9 @@ def public_page(view):
     return public_view
 
 
-def _stored_response(request):
+def _stored_response(request, page_key):
     """Return ``(response, generation)``: the stored page if current, else None, and the path's token."""
-    generation_key, page_key = _generation_key(request.path), _page_key(request)
+    generation_key = _generation_key(request.path)
     # One round trip to the cache for a warm page: the token and the page together.
     found = cache.get_many([generation_key, page_key])
     generation, stored = found.get(generation_key), found.get(page_key)
@@ -119,17 +171,38 @@ def _stored_response(request):
     return _conditional(request, response), generation
 
 
-def _store(request, response, generation):
-    if response.status_code != 200 or response.cookies or response.streaming:
-        return
+def _claim_generation(path):
+    """Return ``(token, claimed)``: the path's generation token, made now if it had none.
+
+    Claimed before the page is rendered, so that a purge during the render orphans the page.
+    """
+    generation_key, token = _generation_key(path), uuid.uuid4().hex
+    if cache.add(generation_key, token, timeout=PAGE_TIMEOUT):
+        return token, True
+    return cache.get(generation_key), False
+
+
+def _store(page_key, response, generation):
+    """Store a successful page under ``generation``; return whether it was stored."""
+    if generation is None or response.status_code != 200 or response.cookies or response.streaming:
+        return False
     entry = {"generation": generation, "content": response.content, "headers": dict(response.items())}
-    cache.set(_page_key(request), entry, PAGE_TIMEOUT)
+    cache.set(page_key, entry, PAGE_TIMEOUT)
+    return True
 
 
-def cache_public_page(view):
-    """Mark a public view for the page cache: ``PageCacheMiddleware`` serves and stores its pages."""
+def cache_public_page(view=None, *, query=None):
+    """Mark a public view for the page cache: ``PageCacheMiddleware`` serves and stores its pages.
+
+    ``query`` maps each query parameter the view reads, in the order the site's links
+    write them, to a function saying which of its values are canonical
+    (``query={"page": page_number}``). A request with any other query string is rendered
+    afresh and not stored. Use as ``@cache_public_page`` or ``@cache_public_page(query=…)``.
+    """
+    if view is None:
+        return lambda view: cache_public_page(view, query=query)
     cached_view = public_page(view)
-    cached_view.served_from_page_cache = True
+    cached_view.page_cache_query = dict(query or {})
     return cached_view
 
 
@@ -140,35 +213,51 @@ class PageCacheMiddleware:
     token, user or messages, and its security headers and CSP were stored with it), and
     skipping them all is what makes it cheap. On a miss the request goes down the stack;
     the page is stored on its way out, with the headers the rest of the middleware added.
-    Only paths whose view is a ``cache_public_page`` are looked up, and only GET and HEAD
-    requests whose query string the cache varies on.
+    Only GET and HEAD requests for a ``cache_public_page`` view are looked up, and only
+    the variants ``_page_key`` names. A page that is not stored (a 404, say) leaves no
+    generation token behind, and a cache that cannot be reached costs one failed call:
+    the rest of the request is served uncached.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not (_is_cacheable_request(request) and self._is_cached_view(request)):
+        parameters = self._cached_query(request) if request.method in ("GET", "HEAD") else None
+        page_key = _page_key(request, parameters) if parameters is not None else None
+        if page_key is None:
             return self.get_response(request)
-        response, generation = _stored_response(request)
-        if response is not None:
-            return response
-        if generation is None:
-            # Claim a token before rendering: a purge during the render then orphans this page.
-            generation_key = _generation_key(request.path)
-            cache.add(generation_key, uuid.uuid4().hex, timeout=None)
-            generation = cache.get(generation_key)
+        try:
+            response, generation = _stored_response(request, page_key)
+            if response is not None:
+                return response
+            claimed = False
+            if generation is None:
+                generation, claimed = _claim_generation(request.path)
+        except CACHE_UNAVAILABLE as error:
+            _log_unavailable(request, error)
+            return self.get_response(request)
         response = self.get_response(request)
-        _store(request, response, generation)
+        try:
+            if not _store(page_key, response, generation) and claimed:
+                # Nothing was stored under it: a token for every made-up path would fill the cache.
+                cache.delete(_generation_key(request.path))
+        except CACHE_UNAVAILABLE as error:
+            _log_unavailable(request, error)
         return response
 
     @staticmethod
-    def _is_cached_view(request):
+    def _cached_query(request):
+        """Return the query parameters this path's page may vary on, or None if it is not cached."""
         try:
             match = resolve(request.path_info, getattr(request, "urlconf", None))
         except Resolver404:
-            return False
-        return getattr(match.func, "served_from_page_cache", False)
+            return None
+        return getattr(match.func, "page_cache_query", None)
+
+
+def _log_unavailable(request, error):
+    logger.warning("Page cache unavailable, %s served uncached: %s: %s", request.path, type(error).__name__, error)
 
 
 def _rendered(response):

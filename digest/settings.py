@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A forged Host header is a 400 for every URL, static files and warm pages included.
+    "digest.hosts.AllowedHostMiddleware",
     # Serves warm reader pages, with the headers they were stored with; the middleware
     # below it runs for everything else (and adds those headers to a page being stored).
     "digest.page_cache.PageCacheMiddleware",
@@ -135,6 +137,13 @@ if CACHE_REDIS_URL:
             "BACKEND": "digest.redis_cache.ReusingRedisCache",
             "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="digest"),
+            # The reader site serves pages uncached when the cache is down (digest/page_cache.py);
+            # these bound what finding that out costs a request. Without them a cache host
+            # that does not answer holds the request for the system's TCP timeout (minutes).
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.25),
+                "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=0.5),
+            },
         }
     }
 else:

@@ -23,7 +23,7 @@ from stories.models import Theme
 
 from .forms import SearchForm
 from .models import Issue, IssueState, Placement, Section
-from .page_cache import cache_public_page, public_page
+from .page_cache import cache_public_page, page_number, public_page
 from .previews import InvalidShareLink, issue_for_share_token
 from .public import (
     company_index,
@@ -163,7 +163,7 @@ def issue_share_preview(request, token):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(query={"page": page_number})
 def issue_archive(request):
     top_stories = Prefetch(
         "placements",
@@ -181,7 +181,7 @@ def issue_archive(request):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(query={"letter": INDEX_LETTERS.__contains__, "page": page_number})
 def company_list(request):
     letter = request.GET.get("letter", "").upper()
     if letter and letter not in INDEX_LETTERS:
@@ -205,7 +205,7 @@ def _timeline(request, stories, count):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(query={"page": page_number})
 def company_detail(request, slug):
     company = get_object_or_404(Company.objects.with_parent(), slug=slug)
     stats = coverage(company)
@@ -225,14 +225,14 @@ def company_detail(request, slug):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(query={"page": page_number})
 def theme_detail(request, slug):
     theme = get_object_or_404(Theme, slug=slug)
     return _topic_page(request, theme, public_stories().filter(themes=theme), "stories/theme_detail.html")
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(query={"page": page_number})
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     return _topic_page(request, tag, public_stories().filter(tags=tag), "stories/tag_detail.html")

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .. import publishing
@@ -73,7 +74,13 @@ class PublicationRunAdmin(admin.ModelAdmin):
             messages.error(request, str(error))
         else:
             messages.success(request, f"Retrying the publication of {run.issue}: queued.")
-        return redirect(request.POST.get("next") or reverse("admin:digest_publicationrun_change", args=[run.pk]))
+        # ``next`` is whatever the form posted: follow it only to a page of this site.
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = reverse("admin:digest_publicationrun_change", args=[run.pk])
+        return redirect(next_url)
 
     def report_view(self, request):
         if not self.has_view_permission(request):

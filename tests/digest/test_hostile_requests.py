@@ -141,3 +141,55 @@ def test_posts_to_public_urls_are_refused(public_urls, enforce_csrf_checks):
         for method, data in (("post", {"q": "x" * 10_000, "page": "-1"}), ("put", "garbage"), ("delete", None)):
             response = getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
             assert response.status_code in (403, 405), f"{method.upper()} {url} answered {response.status_code}"
+
+
+FORGED_HOSTS = ["evil.example", "testserver.evil.example", "evil.example:80", "testserver:80@evil.example", "[::1"]
+
+
+@pytest.mark.django_db
+def test_a_forged_host_is_a_400_on_every_kind_of_url(public_urls, settings, caplog):
+    """Public pages, a 404 path, the admin, a static file and the PDF: a forged Host is refused.
+
+    Checked first, before the page cache and WhiteNoise look at the request, and answered
+    with the site's own 400 page, which must not itself need the host.
+    """
+    settings.WHITENOISE_USE_FINDERS = True  # so that a static file is really served to a good host
+    client = Client(raise_request_exception=False)
+    issue = public_urls[0]
+    urls = [*public_urls, "/no-such-page/", "/admin/", "/admin/login/", "/static/css/site.css"]
+    assert client.get("/static/css/site.css").status_code == 200
+    assert client.get(issue).status_code == 200  # and now cached, for the good host
+    for host in FORGED_HOSTS:
+        for url in urls:
+            response = client.get(url, headers={"host": host})
+            assert response.status_code == 400, f"{host} {url} answered {response.status_code}"
+            body = response.content.decode()
+            assert "Engineering @ Scale" in body and host.split(":")[0] not in body, f"{host} {url}"
+        response = client.post("/admin/login/", {"username": "x", "password": "y"}, headers={"host": host})
+        assert response.status_code == 400
+    assert not [record for record in caplog.records if record.levelname == "ERROR" and record.name == "django.request"]
+
+
+@pytest.mark.django_db
+def test_the_run_retry_never_redirects_off_the_site(client):
+    """The retry button's ``next`` is followed only when it is a path on this site."""
+    from django.urls import reverse
+
+    from digest.models import PublicationRun
+    from tests.factories import issue_with_stories, user_in_role
+
+    client.force_login(user_in_role("Publisher"))
+    run = PublicationRun.objects.create(issue=issue_with_stories(published=True), state="failed")
+    url = reverse("admin:digest_publicationrun_retry", args=[run.pk])
+    run_page = reverse("admin:digest_publicationrun_change", args=[run.pk])
+    for external in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+    ):
+        response = client.post(url, {"next": external})
+        assert response.status_code == 302 and response["Location"] == run_page, external
+    report = reverse("admin:digest_publicationrun_report")
+    assert client.post(url, {"next": report})["Location"] == report

@@ -5,12 +5,17 @@ The editorial workflow (issue 3) calls the purge after each of these events comm
 the events are simulated by changing the issue and calling the purge the same way.
 """
 
+import signal
+import threading
+import time
+
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
 from companies.models import Company
-from digest.models import IssueState
+from digest.models import Issue, IssueState
 from digest.page_cache import issue_page_paths, purge_issue_pages
 from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, ThemeFactory
 
@@ -64,7 +69,14 @@ def warm(client, urls):
 
 
 def test_warm_pages_are_served_without_touching_the_database(client, site, django_assert_num_queries):
-    urls = [*PAGES, site["second"].get_absolute_url(), "/issues/?page=1"]
+    urls = [
+        *PAGES,
+        site["second"].get_absolute_url(),
+        "/issues/?page=1",
+        "/companies/?letter=N",
+        "/companies/?letter=%23",
+    ]
+    urls += ["/companies/?letter=N&page=1", "/companies/netflix/?page=1"]  # as the pagination links write them
     warm(client, urls)
     for url in urls:
         with django_assert_num_queries(0):
@@ -260,3 +272,150 @@ def test_a_correction_taking_a_company_off_a_story_updates_that_companys_page(
     assert client.get("/companies/confluent/").status_code == 404  # its only public story no longer names it
     assert "Confluent" not in text(client, "/companies/")
     assert "Confluent was not involved." in text(client, site["second"].get_absolute_url())
+
+
+@pytest.fixture
+def cache_redis():
+    """A client on the cache's own Redis database, to count and inspect what the page cache stores."""
+    import os
+
+    import redis
+    from django.conf import settings
+
+    if not settings.CACHE_REDIS_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("This test needs the Redis cache, and CI must provide it (REDIS_URL).")
+        pytest.skip("needs the Redis cache: set REDIS_URL (see README)")
+    return redis.Redis.from_url(settings.CACHE_REDIS_URL)
+
+
+def junk_urls(site):
+    """A thousand addresses that show nothing a canonical URL does not: none of them may add a cache entry."""
+    issue = site["second"].get_absolute_url()
+    pages = ["/", issue, "/issues/", "/companies/", "/companies/netflix/", "/tags/envoy/", "/feed/", "/sitemap.xml"]
+    values = ["2", "3", "02", "002", "1.0", "+1", "%201", "1%20", "%EF%BC%91", "9" * 12, "-1", "0", "abc", ""]
+    urls = [f"{page}?{name}={value}" for page in pages for name in ("page", "letter") for value in values]
+    urls += [f"{issue}?page={n}" for n in range(1, 151)]  # the issue page has no pages at all
+    urls += [
+        f"{page}?{query}"
+        for page in ("/issues/", "/companies/")
+        for query in (
+            "page=1&page=1",
+            "page=2&page=2",
+            "letter=N&letter=N",
+            "page=1&letter=N",
+            "letter=n",
+            "letter=%4E",
+        )
+    ]
+    urls += [f"/companies/?letter={letter}&page={page}" for letter in "ABCDEFGHIJ" for page in range(2, 12)]
+    urls += [f"{path}junk-{n}/" for path in ("/issues/", "/companies/", "/themes/", "/tags/") for n in range(100)]
+    urls += [f"/companies/junk-{n}/feed/" for n in range(100)]
+    return urls
+
+
+HOST_VARIANTS = ["TESTSERVER", "TestServer", "testserver:80", "testserver:8080", "LOCALHOST:80"]
+
+
+def test_junk_urls_add_no_cache_entries(client, site, cache_redis):
+    """Made-up page numbers, letters, repeats, unknown paths and Host spellings store nothing.
+
+    Counted in the real Redis cache: the canonical pages are stored once, and every entry,
+    the paths' generation tokens included, expires.
+    """
+    from digest.page_cache import PAGE_TIMEOUT
+
+    for _ in range(25):
+        IssueFactory(published=True)  # the archive has a second page
+    canonical = [*PAGES, site["second"].get_absolute_url(), "/issues/?page=2", "/companies/?letter=N"]
+    warm(client, canonical)
+    before = cache_redis.dbsize()
+    requests = [(url, {}) for url in junk_urls(site)]
+    requests += [(url, {"host": host}) for host in HOST_VARIANTS for url in ("/", "/issues/", "/feed/", "/sitemap.xml")]
+    assert len(requests) >= 1_000
+    for url, headers in requests:
+        assert client.get(url, headers=headers).status_code < 500, url
+    assert cache_redis.dbsize() == before
+    for key in cache_redis.scan_iter():
+        assert 0 < cache_redis.ttl(key) <= PAGE_TIMEOUT, key
+    # The canonical pages are still served from the cache.
+    for url in canonical:
+        assert client.get(url).status_code == 200
+
+
+def test_a_page_that_is_not_stored_leaves_no_token_behind(client, site, cache_redis):
+    for url in ("/issues/no-such-issue/", "/companies/no-such-company/", "/companies/netflix/?page=2"):
+        assert client.get(url).status_code == 404
+    assert client.get("/companies/?letter=n").status_code == 200  # rendered, not stored
+    assert cache_redis.dbsize() == 0
+
+
+@pytest.fixture
+def cache_server(tmp_path, settings, cache_redis):
+    """A redis-server of the test's own as the cache (with the project's client options), to stop and freeze."""
+    from tests.integration.conftest import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url()}}
+    yield server
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGCONT)
+    server.stop()
+
+
+def test_the_reader_site_is_served_uncached_while_the_cache_is_down(
+    client, reader_pages, cache_server, caplog, django_assert_num_queries
+):
+    """Stopped, or frozen: every public page still answers 200, at once, and the failure is logged."""
+    issue = Issue.objects.get(slug="2026-04-18")
+    issue.pdf.save("edition.pdf", ContentFile(b"%PDF-1.4 a stand-in for the edition"), save=False)
+    issue.pdf_content_hash, issue.pdf_rendered_at = "0" * 64, timezone.now()
+    issue.save()
+    company, theme = reader_pages["company"], reader_pages["theme"]
+    cached = [
+        *(reader_pages[name] for name in ("home", "issue", "archive", "companies", "company", "theme", "tag")),
+        *("/feed/", "/feed/atom/", f"{company}feed/", f"{theme}feed/atom/", "/sitemap.xml", "/robots.txt"),
+    ]
+    never_cached = [reader_pages["search"], reader_pages["search-empty"], f"{reader_pages['issue'].rstrip('/')}.pdf"]
+    for url in [*cached, *never_cached]:
+        assert client.get(url).status_code == 200, url
+    with django_assert_num_queries(0):
+        assert client.get(reader_pages["issue"]).status_code == 200  # served from the cache
+
+    cache_server.stop()
+    for url in [*cached, *never_cached]:
+        caplog.clear()
+        started = time.monotonic()
+        assert client.get(url).status_code == 200, url
+        assert time.monotonic() - started < 2, f"{url} took {time.monotonic() - started:.1f}s"
+        logged = [record for record in caplog.records if "Page cache unavailable" in record.getMessage()]
+        assert len(logged) == (url in cached) and all(record.levelname == "WARNING" for record in logged), url
+
+    cache_server.start()  # back: pages are stored and served from it again
+    warm(client, [reader_pages["issue"]])
+    with django_assert_num_queries(0):
+        assert client.get(reader_pages["issue"]).status_code == 200
+
+    # Frozen (it accepts connections but never answers): the client's timeout bounds the wait.
+    cache_server.process.send_signal(signal.SIGSTOP)
+    thaw = threading.Timer(8, cache_server.process.send_signal, [signal.SIGCONT])
+    thaw.start()
+    try:
+        caplog.clear()
+        started = time.monotonic()
+        assert client.get(reader_pages["archive"]).status_code == 200
+        assert time.monotonic() - started < 3, f"a frozen cache held the request {time.monotonic() - started:.1f}s"
+        assert "Page cache unavailable" in caplog.text
+    finally:
+        thaw.cancel()
+        cache_server.process.send_signal(signal.SIGCONT)
+
+
+def test_a_server_on_a_port_of_its_own_has_its_pages_cached(client, site, django_assert_num_queries):
+    """As the benchmark and a developer reach gunicorn or runserver: ``127.0.0.1:8000``."""
+    on_port = {"headers": {"host": "127.0.0.1:8000"}, "SERVER_PORT": "8000"}
+    fresh = client.get("/issues/", **on_port)
+    assert fresh.status_code == 200 and "http://127.0.0.1:8000/issues/" in fresh.content.decode()
+    with django_assert_num_queries(0):
+        assert client.get("/issues/", **on_port).content == fresh.content

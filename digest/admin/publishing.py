@@ -91,6 +91,7 @@ class PublicationRunAdmin(admin.ModelAdmin):
             "running": runs.filter(state__in=UNFINISHED_RUN_STATES),
             "failed": runs.filter(state=RunState.FAILED),
             "recent": runs.filter(state=RunState.COMPLETED)[:10],
+            "purges": PagePurge.objects.all()[:50],
             "can_retry": request.user.has_perm("digest.publish_issue"),
         }
         return TemplateResponse(request, "admin/digest/publishing_report.html", context)
@@ -108,6 +109,13 @@ class PagePurgeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever follows publication runs follows the purges they leave behind.
+        return request.user.has_perm("digest.view_publicationrun")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
 
     @admin.display(description="Paths")
     def path_count(self, purge):

@@ -180,10 +180,8 @@ def test_an_issue_unscheduled_while_its_worker_was_dead_stays_unpublished(redis_
     assert Client().get(issue.get_absolute_url()).status_code == 404
 
 
-def test_a_correction_while_the_cache_is_unreachable_is_saved_purged_later_and_rebuilt(services, publisher):
+def test_a_correction_while_the_cache_is_unreachable_is_saved_purged_later_and_rebuilt(services, publisher, settings):
     """Issue 12, item 4: cache down → correction → cache up → page fresh, PDF rebuilt."""
-    from django.conf import settings
-
     from companies.models import Company
     from tests.admin_forms import change_form_data
 
@@ -211,6 +209,7 @@ def test_a_correction_while_the_cache_is_unreachable_is_saved_purged_later_and_r
     finally:
         settings.CACHES = reachable
     assert response.status_code == 302
+    assert PagePurge.objects.filter(last_error__contains="ConnectionError").exists()
     story.refresh_from_db()
     assert story.title == "A corrected title"
 

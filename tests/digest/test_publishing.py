@@ -12,7 +12,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from digest import publishing, workflow
-from digest.models import IssueEvent, IssueState, PublicationRun, RunState, StepStatus
+from digest.models import UNFINISHED_RUN_STATES, IssueEvent, IssueState, PublicationRun, RunState, StepStatus
 from digest.signals import issue_published
 from tests.factories import issue_with_stories, user_in_role
 
@@ -447,7 +447,7 @@ def test_a_correction_while_the_publication_run_is_still_open_rebuilds_the_pdf(p
     issue.week_in_review = "Corrected words."
     issue.save()
     workflow.record_correction(issue=issue, by=publisher, note="Reworded the review")
-    for open_run in PublicationRun.objects.filter(issue=issue, state__in=[RunState.PENDING, RunState.RUNNING]):
+    for open_run in PublicationRun.objects.filter(issue=issue, state__in=UNFINISHED_RUN_STATES):
         publishing.advance_run(open_run.pk)
     issue.refresh_from_db()
     assert issue.pdf_content_hash != first_hash

@@ -24,8 +24,8 @@ from django.utils.text import slugify
 from weasyprint.text.ffi import pango
 
 from . import pdf
-from .models import Section
-from .page_cache import purge_paths
+from .models import Issue, Section
+from .page_cache import queue_purge
 
 STYLESHEET = "pdf/print.css"
 TEMPLATE = "pdf/issue.html"
@@ -79,6 +79,9 @@ def issue_document(issue, *, draft=False):
     companies = sorted({company.name for story in stories for company in story.companies.all()}, key=str.lower)
     themes = sorted({theme.name for story in stories for theme in story.themes.all()}, key=str.lower)
     published_at = issue.published_at if issue.is_public else None
+    corrections = list(issue.corrections.all()) if published_at else []
+    # Its first publication stays the creation date; the latest correction is the modification.
+    modified = corrections[-1].created_at if corrections else published_at
     html = render_to_string(
         TEMPLATE,
         {
@@ -89,7 +92,9 @@ def issue_document(issue, *, draft=False):
             "week": week_range(issue.week_start, issue.week_end),
             "published_at": published_at,
             # W3C date-time in UTC: WeasyPrint writes it as the PDF's creation date.
-            "created": published_at.astimezone(datetime.UTC).isoformat(timespec="seconds") if published_at else "",
+            "created": _w3c(published_at),
+            "modified": _w3c(modified),
+            "corrections": corrections,
             "keywords": [*companies, *themes],
             "story_count": len(stories),
             "cover_stories": stories[:COVER_STORIES],
@@ -100,6 +105,11 @@ def issue_document(issue, *, draft=False):
     for part in (_renderer_fingerprint(), html.encode()):
         digest.update(hashlib.sha256(part).digest())
     return IssueDocument(html=html, content_hash=digest.hexdigest())
+
+
+def _w3c(moment):
+    """A W3C date-time in UTC, as WeasyPrint writes it into the PDF's dates."""
+    return moment.astimezone(datetime.UTC).isoformat(timespec="seconds") if moment else ""
 
 
 def render_document(document):
@@ -119,19 +129,50 @@ def render_edition(issue, *, draft=False):
     return render_document(issue_document(issue, draft=draft))
 
 
+class PDFContentChanged(Exception):
+    """The issue kept changing while its PDF was being rendered; try again later."""
+
+
+# Renders of one store call before it gives up on an issue that keeps changing meanwhile.
+STORE_RENDERS = 3
+
+
 def store_issue_pdf(issue):
     """Render and store the PDF of a published issue, unless the stored one is current.
 
-    Return True when a new file was stored. The previous file is deleted once the
-    transaction commits, so a reader downloading it meanwhile is not cut off.
+    Return True when a new file was stored. The render runs without locks; the result is
+    stored under a lock on the issue row, and only if the issue still renders to the same
+    document, so a render that a correction overtook is never stored over a newer one, and
+    a correction that holds the row (``workflow.record_correction``) is seen by every store
+    that finishes after it. The previous file is deleted once the transaction commits, so a
+    reader downloading it meanwhile is not cut off.
     """
-    if not issue.is_public:
-        raise IssueNotPublished(f"{issue} is not published: only a published issue has a stored PDF.")
-    document = issue_document(issue)
+    for _ in range(STORE_RENDERS):
+        if not issue.is_public:
+            raise IssueNotPublished(f"{issue} is not published: only a published issue has a stored PDF.")
+        document = issue_document(issue)
+        rendered = None if _is_stored(issue, document) else render_document(document)
+        with transaction.atomic():
+            locked = Issue.objects.select_for_update().get(pk=issue.pk)
+            if not locked.is_public:
+                raise IssueNotPublished(f"{issue} is no longer published: its PDF is left as it is.")
+            if issue_document(locked).content_hash == document.content_hash:
+                if rendered is None and _is_stored(locked, document):
+                    return False
+                if rendered is not None:
+                    _store(locked, document, rendered)
+                    _copy_pdf_fields(locked, issue)
+                    return True
+        issue = locked  # changed meanwhile: render what it is now
+    raise PDFContentChanged(f"{issue} changed during each of {STORE_RENDERS} renders of its PDF.")
+
+
+def _is_stored(issue, document):
     current = issue.pdf and issue.pdf_content_hash == document.content_hash
-    if current and issue.pdf.storage.exists(issue.pdf.name):  # a lost file is rendered again
-        return False
-    rendered = render_document(document)
+    return bool(current) and issue.pdf.storage.exists(issue.pdf.name)  # a lost file is rendered again
+
+
+def _store(issue, document, rendered):
     previous = issue.pdf.name
     storage = issue.pdf.storage
     # The name carries the content hash: the same content is the same file, whoever stored it.
@@ -146,13 +187,21 @@ def store_issue_pdf(issue):
     issue.pdf_size = len(rendered.data)
     issue.pdf_rendered_at = timezone.now()
     issue.skip_history_when_saving = True  # a generated file is not an editorial revision
-    issue.save(update_fields=["pdf", "pdf_content_hash", "pdf_pages", "pdf_size", "pdf_rendered_at"])
+    issue.save(update_fields=PDF_FIELDS)
     del issue.skip_history_when_saving
     if previous and previous != name:
         transaction.on_commit(lambda: storage.delete(previous))
     # The issue page (and the home page, while it is the latest) shows the PDF's pages and size.
-    transaction.on_commit(lambda: purge_paths({issue.get_absolute_url(), reverse("home")}))
-    return True
+    queue_purge({issue.get_absolute_url(), reverse("home")})
+
+
+PDF_FIELDS = ["pdf", "pdf_content_hash", "pdf_pages", "pdf_size", "pdf_rendered_at"]
+
+
+def _copy_pdf_fields(source, target):
+    for field in PDF_FIELDS:
+        value = getattr(source, field)
+        setattr(target, field, value.name if field == "pdf" else value)  # a FieldFile belongs to its instance
 
 
 def _stylesheet_path():

@@ -229,13 +229,26 @@ class RunState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-OPEN_RUN_STATES = [RunState.PENDING, RunState.RUNNING, RunState.FAILED]
+# Runs a worker still has to advance; the beat re-queues them.
+UNFINISHED_RUN_STATES = [RunState.PENDING, RunState.RUNNING]
+# Runs that still stand for their request: unfinished, or failed and waiting for a retry.
+OPEN_RUN_STATES = [*UNFINISHED_RUN_STATES, RunState.FAILED]
+
+
+class RunKind(models.TextChoices):
+    PUBLISH = "publish", "Publication"
+    CORRECTION = "correction", "Correction"
 
 
 class PublicationRun(models.Model):
-    """One durable attempt to publish an issue: its steps are recorded as they complete."""
+    """One durable piece of work on an issue's outputs: its steps are recorded as they complete.
+
+    A publication run takes the issue live; a correction run renders its PDF again after a
+    correction.
+    """
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="publication_runs")
+    kind = models.CharField(max_length=20, choices=RunKind.choices, default=RunKind.PUBLISH)
     state = models.CharField(max_length=20, choices=RunState.choices, default=RunState.PENDING, db_index=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -249,13 +262,16 @@ class PublicationRun(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             # The database, not a message broker, guarantees one open publication per issue.
+            # Correction runs are not limited: each renders whatever is current when it runs.
             models.UniqueConstraint(
-                fields=["issue"], condition=models.Q(state__in=OPEN_RUN_STATES), name="one_open_run_per_issue"
+                fields=["issue"],
+                condition=models.Q(kind=RunKind.PUBLISH, state__in=OPEN_RUN_STATES),
+                name="one_open_run_per_issue",
             ),
         ]
 
     def __str__(self):
-        return f"Publication of {self.issue} ({self.get_state_display().lower()})"
+        return f"{self.get_kind_display()} of {self.issue} ({self.get_state_display().lower()})"
 
 
 class StepStatus(models.TextChoices):
@@ -323,3 +339,23 @@ class PDFPreview(models.Model):
 
     def __str__(self):
         return f"PDF preview of {self.issue} ({self.get_state_display().lower()})"
+
+
+class PagePurge(models.Model):
+    """Cached pages to purge: written with the change that made them stale, deleted once purged.
+
+    The purge is tried as soon as the change commits and again by the beat every minute
+    until the cache answers, so a cache outage delays a purge but never loses it.
+    """
+
+    paths = models.JSONField(help_text="The paths whose cached pages are dropped.")
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_tried_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"Purge of {len(self.paths)} path{'s' if len(self.paths) != 1 else ''}"

@@ -25,15 +25,17 @@ import logging
 import re
 import uuid
 from functools import cache as cache_for_process
-from functools import wraps
+from functools import partial, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.http.request import split_domain_port
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from redis.exceptions import RedisError
@@ -42,7 +44,7 @@ from taggit.models import Tag
 from companies.models import Company
 from stories.models import Story, Theme
 
-from .models import Issue
+from .models import Issue, PagePurge
 
 logger = logging.getLogger(__name__)
 
@@ -267,8 +269,80 @@ def _rendered(response):
 
 
 def purge_paths(paths):
-    """Drop every cached variant of each path, so the next request renders it afresh."""
+    """Drop every cached variant of each path now; raise if the cache cannot be reached.
+
+    Code that changes what readers see calls ``queue_purge`` instead, which retries.
+    """
     cache.delete_many([_generation_key(path) for path in paths])
+
+
+def queue_purge(paths):
+    """Record that the cached pages of ``paths`` are stale; purge them once the change commits.
+
+    Call it inside the transaction that makes them stale: the purge is a row committed with
+    its cause, tried right after the commit and by the beat every minute until it succeeds
+    (``retry_pending_purges``). A cache outage is logged, never raised into the caller.
+    """
+    paths = sorted(set(paths))
+    if not paths:
+        return None
+    purge = PagePurge.objects.create(paths=paths)
+    transaction.on_commit(partial(_attempt_purge, purge.pk), robust=True)
+    return purge
+
+
+def queue_issue_purge(issue, *, previous_paths=()):
+    """Queue the purge of every cached page that a change to ``issue`` affects.
+
+    Call it when an issue is published, corrected, withdrawn or unpublished. A correction
+    can also take a company, theme or tag off a story: pass ``issue_page_paths(issue)`` taken
+    before the change as ``previous_paths`` so the pages that no longer show the story are
+    purged too.
+    """
+    return queue_purge(issue_page_paths(issue) | set(previous_paths))
+
+
+def purge_or_queue(paths):
+    """Purge ``paths`` now; if the cache is down, record the purge for the beat to retry.
+
+    For work whose change is committed already (a publication run's step): there is no
+    commit to wait for, and a cache outage must not fail the work.
+    """
+    try:
+        purge_paths(paths)
+    except Exception as error:  # any cache failure: recorded, retried by the beat
+        logger.warning("Could not purge %s cached paths now; the beat will retry: %s", len(paths), error)
+        PagePurge.objects.create(
+            paths=sorted(set(paths)),
+            attempts=1,
+            last_tried_at=timezone.now(),
+            last_error=f"{type(error).__name__}: {error}",
+        )
+
+
+def retry_pending_purges():
+    """Try every purge still pending (the beat's minute); return how many are still pending."""
+    for purge_id in PagePurge.objects.values_list("pk", flat=True):
+        _attempt_purge(purge_id)
+    return PagePurge.objects.count()
+
+
+def _attempt_purge(purge_id):
+    with transaction.atomic():
+        # Another process trying the same purge may have it: that one will do.
+        purge = PagePurge.objects.select_for_update(skip_locked=True).filter(pk=purge_id).first()
+        if purge is None:
+            return
+        try:
+            purge_paths(purge.paths)
+        except Exception as error:  # any cache failure: the row stays for the next try
+            purge.attempts += 1
+            purge.last_tried_at = timezone.now()
+            purge.last_error = f"{type(error).__name__}: {error}"
+            purge.save(update_fields=["attempts", "last_tried_at", "last_error"])
+            logger.warning("Could not purge %s cached paths (attempt %s): %s", len(purge.paths), purge.attempts, error)
+        else:
+            purge.delete()
 
 
 def issue_page_paths(issue):
@@ -311,11 +385,8 @@ def issue_page_paths(issue):
 
 
 def purge_issue_pages(issue, *, previous_paths=()):
-    """Purge every cached page that a change to ``issue`` affects.
+    """Purge now every cached page that a change to ``issue`` affects; raise if the cache is down.
 
-    Call it after the change is committed (``transaction.on_commit``) when an issue is
-    published, corrected, withdrawn or unpublished. A correction can also take a company,
-    theme or tag off a story: pass ``issue_page_paths(issue)`` taken before the change as
-    ``previous_paths`` so the pages that no longer show the story are purged too.
+    What ``queue_issue_purge`` records and retries, done at once.
     """
     purge_paths(issue_page_paths(issue) | set(previous_paths))

@@ -1,13 +1,13 @@
 """Serve the stored PDF edition of a published issue, as a file, never rendering it."""
 
-from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import render
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from .edition import edition_filename
-from .models import Issue
+from .models import Issue, IssueState
 
 # The file behind the URL changes after a correction: caches keep it briefly, then revalidate.
 MAX_AGE = 300
@@ -16,8 +16,15 @@ RETRY_AFTER = 60
 
 @require_safe
 def issue_pdf(request, slug):
-    """Serve ``/issues/<slug>.pdf``: the stored file inline, or 503 while it is being prepared."""
-    issue = get_object_or_404(Issue.objects.published(), slug=slug)
+    """Serve ``/issues/<slug>.pdf``: the stored file inline, or 503 while it is being prepared.
+
+    A withdrawn issue's PDF is gone (410), as its page is.
+    """
+    issue = Issue.objects.published().filter(slug=slug).first()
+    if issue is None:
+        if Issue.objects.filter(slug=slug, state=IssueState.WITHDRAWN).exists():
+            return render(request, "410.html", status=410)
+        raise Http404("No published issue at this address.")
     if not issue.pdf:
         return _being_prepared()
     etag = f'"{issue.pdf_content_hash}"'

@@ -1,6 +1,7 @@
 """The publish run: a small durable workflow stored in the database.
 
-Publishing an issue creates a ``PublicationRun`` with ordered steps. A worker advances
+Publishing an issue creates a ``PublicationRun`` with ordered steps; a correction creates
+a correction run that renders the PDF again. A worker advances
 the run step by step; each step's effects and its "done" mark commit in one transaction
 under a lock on the run, so a step's database effects happen exactly once however often a
 message is delivered, and a run interrupted anywhere resumes at its first unfinished step.
@@ -9,6 +10,10 @@ The database is the source of truth, not the broker: ``publish_due_issues`` (bea
 minute, or ``manage.py publish_due``) starts due scheduled issues and re-queues every
 unfinished run, so a lost message, a dead worker or a Redis outage delays a publication
 but never loses it. No publication relies on a broker-side ETA message.
+
+Before each step a run checks that its issue is still meant to get it: due to go live for
+"mark_published", still published for the rest. A run whose issue was unscheduled,
+rescheduled or withdrawn meanwhile is cancelled, not carried out.
 """
 
 import datetime
@@ -19,11 +24,23 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from . import workflow
 from .edition import store_issue_pdf
-from .models import Issue, IssueState, PublicationRun, PublicationStep, RunState, StepStatus
+from .models import (
+    OPEN_RUN_STATES,
+    UNFINISHED_RUN_STATES,
+    Issue,
+    IssueState,
+    PublicationRun,
+    PublicationStep,
+    RunKind,
+    RunState,
+    StepStatus,
+)
+from .page_cache import issue_page_paths, purge_or_queue, retry_pending_purges
 from .signals import issue_published
 
 logger = logging.getLogger(__name__)
@@ -57,9 +74,9 @@ def _render_pdf(run, issue):
 
 
 def _purge_caches(run, issue):
-    from .page_cache import purge_issue_pages
-
-    purge_issue_pages(issue)
+    # What the pages show was committed by the earlier steps. A cache outage does not fail
+    # the publication: the purge is recorded and the beat retries it until the cache answers.
+    purge_or_queue(issue_page_paths(issue))
 
 
 def _notify(run, issue):
@@ -73,6 +90,20 @@ STEPS = {
     "purge_caches": _purge_caches,
     "notify": _notify,
 }
+# The steps of each kind of run, in order. A correction has purged its pages already
+# (``workflow.record_correction``); storing a new PDF purges the pages that show it.
+RUN_STEPS = {RunKind.PUBLISH: list(STEPS), RunKind.CORRECTION: ["render_pdf"]}
+
+
+def _reason_to_stop(step, issue):
+    """Why the run must not take ``step`` on ``issue`` as it is now; "" when it may."""
+    if step.name == "mark_published":
+        if workflow.is_due(issue):
+            return ""
+        return f"issue #{issue.number} is no longer due to go live (unscheduled, rescheduled or withdrawn)"
+    if issue.state != IssueState.PUBLISHED:
+        return f"issue #{issue.number} is {issue.get_state_display().lower()}, no longer published"
+    return ""
 
 
 # Starting, retrying, cancelling ------------------------------------------------------------
@@ -81,17 +112,43 @@ STEPS = {
 def start_publication(*, issue, by):
     """Record the intent to publish the issue now and queue its run; return the run.
 
-    ``by`` is None when the scheduler starts a due issue.
+    An unfinished publication run of the issue is returned as it is; a failed one is
+    superseded (cancelled, its error kept) by a new run. ``by`` is None when the scheduler
+    starts a due issue.
     """
     with transaction.atomic():
-        run = PublicationRun.objects.filter(issue=issue, state__in=[RunState.PENDING, RunState.RUNNING]).first()
-        if run is not None:
+        run = PublicationRun.objects.filter(issue=issue, kind=RunKind.PUBLISH, state__in=OPEN_RUN_STATES).first()
+        if run is not None and run.state in UNFINISHED_RUN_STATES:
             return run
-        run = PublicationRun.objects.create(issue=issue, requested_by=by)
-        PublicationStep.objects.bulk_create(
-            PublicationStep(run=run, position=position, name=name) for position, name in enumerate(STEPS)
-        )
-        transaction.on_commit(partial(enqueue_run, run.pk))
+        if run is not None:
+            PublicationRun.objects.filter(pk=run.pk, state=RunState.FAILED).update(
+                state=RunState.CANCELLED, finished_at=timezone.now()
+            )
+        return _create_run(issue=issue, kind=RunKind.PUBLISH, by=by)
+
+
+def request_pdf_rebuild(*, issue, by):
+    """Record that the issue's stored PDF must be rendered again; return the new run, if any.
+
+    Call it inside the transaction of the change, with the issue's row locked
+    (``workflow.record_correction``). A render step that has not finished yet stores its PDF
+    under that lock, after this change commits, and so renders it too
+    (``edition.store_issue_pdf``); otherwise a correction run is created.
+    """
+    unfinished_render = PublicationStep.objects.filter(
+        run__issue=issue, run__state__in=UNFINISHED_RUN_STATES, name="render_pdf"
+    ).exclude(status=StepStatus.DONE)
+    if unfinished_render.exists():
+        return None
+    return _create_run(issue=issue, kind=RunKind.CORRECTION, by=by)
+
+
+def _create_run(*, issue, kind, by):
+    run = PublicationRun.objects.create(issue=issue, kind=kind, requested_by=by)
+    PublicationStep.objects.bulk_create(
+        PublicationStep(run=run, position=position, name=name) for position, name in enumerate(RUN_STEPS[kind])
+    )
+    transaction.on_commit(partial(enqueue_run, run.pk))
     return run
 
 
@@ -110,11 +167,20 @@ def retry_run(*, run, by):
     return run
 
 
-def cancel_open_runs(issue):
-    """Stop runs that have not published the issue yet (it was unscheduled or withdrawn)."""
-    PublicationRun.objects.filter(issue=issue, state__in=[RunState.PENDING, RunState.FAILED]).update(
-        state=RunState.CANCELLED, finished_at=timezone.now()
-    )
+def cancel_open_runs(issue, *, reason):
+    """Stop every run of the issue that is not over: it was unscheduled, rescheduled or withdrawn.
+
+    Called with the issue's row locked. A run that a worker holds at this moment is left
+    alone rather than waited for: the worker's step locks the run and then the issue, so
+    waiting here could deadlock. That worker re-checks the issue before its next step
+    (and when its step fails) and cancels its run itself.
+    """
+    runs = PublicationRun.objects.select_for_update(skip_locked=True).filter(issue=issue, state__in=OPEN_RUN_STATES)
+    for run in runs:
+        # A failed run keeps its error; an unfinished one says why it stopped.
+        run.last_error = run.last_error if run.state == RunState.FAILED else f"Cancelled: {reason}."
+        run.state, run.finished_at = RunState.CANCELLED, timezone.now()
+        run.save(update_fields=["state", "finished_at", "last_error", "updated_at"])
 
 
 def enqueue_run(run_id):
@@ -149,7 +215,7 @@ def _claim_next_step(run_id):
         run = PublicationRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
         if run is None:
             raise RunNotReady(f"Run {run_id} is being advanced by another worker.")
-        if run.state not in (RunState.PENDING, RunState.RUNNING):
+        if run.state not in UNFINISHED_RUN_STATES:
             return None
         step = run.steps.exclude(status=StepStatus.DONE).order_by("position").first()
         if step is None:
@@ -172,21 +238,43 @@ def _execute_step(run_id, step_id):
         if run is None:
             raise RunNotReady(f"Run {run_id} is being advanced by another worker.")
         step = PublicationStep.objects.get(pk=step_id)
-        if step.status == StepStatus.DONE:
+        if step.status == StepStatus.DONE or run.state not in UNFINISHED_RUN_STATES:
             return
         issue = Issue.objects.get(pk=run.issue_id)
-        try:
-            with transaction.atomic():
-                _fault_injection(step.name)
-                STEPS[step.name](run, issue)
-        except Exception as error:  # a step may fail in any way: record it
-            _record_failure(run, step, error)
-        else:
-            step.status, step.finished_at, step.last_error, step.retry_at = StepStatus.DONE, timezone.now(), "", None
-            step.save(update_fields=["status", "finished_at", "last_error", "retry_at"])
+        reason = _reason_to_stop(step, issue)
+        if not reason:
+            try:
+                with transaction.atomic():
+                    _fault_injection(step.name)
+                    STEPS[step.name](run, issue)
+            except Exception as error:  # a step may fail in any way: record it
+                # The issue may have been unscheduled or withdrawn while the step ran.
+                issue.refresh_from_db()
+                reason = _reason_to_stop(step, issue)
+                if not reason:
+                    _record_failure(run, step, error)
+            else:
+                step.status, step.finished_at, step.last_error, step.retry_at = (
+                    StepStatus.DONE,
+                    timezone.now(),
+                    "",
+                    None,
+                )
+                step.save(update_fields=["status", "finished_at", "last_error", "retry_at"])
+                return
+        if reason:
+            _cancel(run, step, reason)
             return
     # The failure is committed above; now tell the caller (the task retries with backoff).
     raise StepError(step.last_error, step.retry_at)
+
+
+def _cancel(run, step, reason):
+    logger.info("Publication run %s stops before step %s: %s.", run.pk, step.name, reason)
+    step.status, step.retry_at = StepStatus.PENDING, None
+    step.save(update_fields=["status", "retry_at"])
+    run.state, run.finished_at, run.last_error = RunState.CANCELLED, timezone.now(), f"Cancelled: {reason}."
+    run.save(update_fields=["state", "finished_at", "last_error", "updated_at"])
 
 
 def _record_failure(run, step, error):
@@ -220,12 +308,13 @@ def _fault_injection(step_name):
 
 
 def publish_due_issues(*, now=None, dry_run=False, enqueue=True):
-    """Start every scheduled issue that is due and re-queue every unfinished run.
+    """Start every scheduled issue that is due, re-queue every unfinished run, retry pending purges.
 
     Row locks (SKIP LOCKED) and the one-open-run constraint make concurrent calls safe:
-    two beats, or a beat and an operator, never start two publications of one issue.
-    ``enqueue=False`` leaves the runs for the caller to advance itself. Returns the issues
-    started and the ids of the unfinished runs.
+    two beats, or a beat and an operator, never start two publications of one issue. A due
+    issue whose publication failed waits for a person (retry, "Publish now" or a new
+    schedule) rather than failing again every minute. ``enqueue=False`` leaves the runs for
+    the caller to advance itself. Returns the issues started and the ids of the unfinished runs.
     """
     now = now or timezone.now()
     started = []
@@ -233,7 +322,11 @@ def publish_due_issues(*, now=None, dry_run=False, enqueue=True):
         due = (
             Issue.objects.select_for_update(skip_locked=True)
             .filter(state=IssueState.SCHEDULED, publish_at__lte=now)
-            .exclude(publication_runs__state__in=[RunState.PENDING, RunState.RUNNING, RunState.FAILED])
+            .exclude(
+                Exists(
+                    PublicationRun.objects.filter(issue=OuterRef("pk"), kind=RunKind.PUBLISH, state__in=OPEN_RUN_STATES)
+                )
+            )
             .order_by("publish_at")
         )
         for issue in due:
@@ -244,9 +337,9 @@ def publish_due_issues(*, now=None, dry_run=False, enqueue=True):
                         start_publication(issue=issue, by=None)
                 except IntegrityError:
                     continue  # another scheduler started it between our query and insert
-    unfinished = list(
-        PublicationRun.objects.filter(state__in=[RunState.PENDING, RunState.RUNNING]).values_list("pk", flat=True)
-    )
+    unfinished = list(PublicationRun.objects.filter(state__in=UNFINISHED_RUN_STATES).values_list("pk", flat=True))
+    if not dry_run:
+        retry_pending_purges()
     if enqueue and not dry_run:
         for run_id in unfinished:
             enqueue_run(run_id)

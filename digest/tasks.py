@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import edition_preview, publishing
-from .edition import IssueNotPublished, store_issue_pdf
+from .edition import IssueNotPublished, PDFContentChanged, store_issue_pdf
 from .models import Issue
 from .pdf import PDFRenderTimeout
 
@@ -27,15 +27,20 @@ def advance_publication(self, run_id):
 
 @shared_task(ignore_result=True)
 def publish_due():
-    """The beat's minute: start due scheduled issues, re-queue unfinished runs."""
+    """The beat's minute: start due scheduled issues, re-queue unfinished runs, retry pending purges."""
     publishing.publish_due_issues()
 
 
-# A storage hiccup or a render slowed by a busy machine is worth another try; any other
-# render error would fail the same way again.
-@shared_task(autoretry_for=(OSError, PDFRenderTimeout), retry_backoff=30, max_retries=3, ignore_result=True)
+# A storage hiccup, a render slowed by a busy machine or overtaken by an edit is worth
+# another try; any other render error would fail the same way again.
+@shared_task(
+    autoretry_for=(OSError, PDFRenderTimeout, PDFContentChanged), retry_backoff=30, max_retries=3, ignore_result=True
+)
 def render_issue_pdf(issue_id):
-    """Render and store the PDF of a published issue, if its content changed (after a correction)."""
+    """Render and store the PDF of a published issue, if its content changed.
+
+    Corrections do not use it: their rebuild is a run (``publishing.request_pdf_rebuild``).
+    """
     try:
         issue = Issue.objects.get(pk=issue_id)
     except Issue.DoesNotExist:

@@ -6,9 +6,7 @@ due, saves with ``update_fields``, writes the audit entry, and queues side effec
 ``transaction.on_commit``. The admin, commands and tasks call these; none re-implement them.
 """
 
-import logging
 from dataclasses import dataclass
-from functools import partial
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -16,10 +14,9 @@ from django.utils import timezone
 
 from .checklist import run_checklist
 from .models import Correction, Issue, IssueEvent, IssueState
-from .page_cache import purge_issue_pages
+from .page_cache import queue_issue_purge
 
 S = IssueState
-logger = logging.getLogger(__name__)
 
 
 class TransitionNotAllowed(Exception):
@@ -75,8 +72,25 @@ def available_transitions(issue, user):
     return [t for t in TRANSITIONS.values() if issue.state in t.sources and user.has_perm(t.permission)]
 
 
-def _checked(name, *, issue, by, comment, system):
-    """Lock the issue and check the transition may happen; call inside a transaction."""
+def is_due(issue):
+    """Whether the issue is meant to go live now: "Publish now" was asked, or its time has come.
+
+    The publish run checks this under the issue's row lock before the issue goes live: an
+    issue unscheduled (or rescheduled for later) meanwhile is approved (or scheduled) again
+    but no longer due, so a run left over from before cannot publish it.
+    """
+    return (
+        issue.state in TRANSITIONS["publish"].sources
+        and issue.publish_at is not None
+        and issue.publish_at <= timezone.now()
+    )
+
+
+def _checked(name, *, issue, by, comment, system, due=False):
+    """Lock the issue and check the transition may happen; call inside a transaction.
+
+    ``due`` also requires the issue to be due to go live (``is_due``).
+    """
     transition = TRANSITIONS[name]
     locked = Issue.objects.select_for_update().get(pk=issue.pk)
     if not system and not by.has_perm(transition.permission):
@@ -86,6 +100,8 @@ def _checked(name, *, issue, by, comment, system):
             f"Issue #{locked.number} is {locked.get_state_display().lower()}; "
             f"“{transition.label}” applies only to {_names(transition.sources)} issues."
         )
+    if due and not is_due(locked):
+        raise TransitionNotAllowed(f"Issue #{locked.number} is not due to go live: it was unscheduled or rescheduled.")
     if transition.needs_comment and not comment:
         raise TransitionNotAllowed(f"“{transition.label}” needs a comment saying why.")
     if transition.runs_checklist:
@@ -95,34 +111,42 @@ def _checked(name, *, issue, by, comment, system):
     return transition, locked
 
 
-def _transition(name, *, issue, by, comment="", system=False, **changes):
+# A run started before one of these transitions no longer stands for what is wanted.
+_STOPS_RUNS = {"unschedule": "the issue was unscheduled", "schedule": "the issue was scheduled anew",
+               "withdraw": "the issue was withdrawn"}  # fmt: skip
+
+
+def _transition(name, *, issue, by, comment="", system=False, due=False, **changes):
     """Apply a transition under a row lock; ``system`` skips the permission check for the
     publish run and the scheduler, which act on a request already checked (``by`` may be None).
     """
     comment = comment.strip()
     with transaction.atomic():
-        transition, locked = _checked(name, issue=issue, by=by, comment=comment, system=system)
+        transition, locked = _checked(name, issue=issue, by=by, comment=comment, system=system, due=due)
         from_state = locked.state
         locked.state = transition.target
+        if transition.target == S.WITHDRAWN:
+            # A reviewer's link must not keep showing what was taken down.
+            changes["share_links_generation"] = locked.share_links_generation + 1
         for field, value in changes.items():
             setattr(locked, field, value)
         locked.save(update_fields=["state", *changes, "updated_at"])
         IssueEvent.objects.create(
             issue=locked, actor=by, action=name, from_state=from_state, to_state=locked.state, comment=comment
         )
-        if transition.target in (S.APPROVED, S.WITHDRAWN):
+        if name in _STOPS_RUNS:
             from .publishing import cancel_open_runs  # publishing builds on this module
 
-            cancel_open_runs(locked)
+            cancel_open_runs(locked, reason=_STOPS_RUNS[name])
         if S.PUBLISHED in (from_state, locked.state):
             # What the public sees changed: drop the cached pages that showed it.
-            transaction.on_commit(partial(purge_issue_pages, locked))
+            queue_issue_purge(locked)
     _refresh(issue, locked)
     return issue
 
 
 def _refresh(issue, locked):
-    for field in ("state", "publish_at", "published_at", "updated_at"):
+    for field in ("state", "publish_at", "published_at", "updated_at", "share_links_generation"):
         setattr(issue, field, getattr(locked, field))
 
 
@@ -156,20 +180,26 @@ def unschedule(*, issue, by, comment=""):
 
 
 def publish(*, issue, by, comment=""):
-    """Publish the issue now: check, then start its durable publish run (returned).
+    """Publish the issue now: check, make it due, then start its durable publish run (returned).
 
     The issue turns published when the run's first step runs, on a worker.
     """
     from .publishing import start_publication  # publishing builds on this module
 
     with transaction.atomic():
-        _checked("publish", issue=issue, by=by, comment=comment.strip(), system=False)
+        _, locked = _checked("publish", issue=issue, by=by, comment=comment.strip(), system=False)
+        now = timezone.now()
+        if locked.publish_at is None or locked.publish_at > now:
+            # "Now" is when it is due: the run publishes only a due issue (is_due).
+            Issue.objects.filter(pk=locked.pk).update(publish_at=now)
+            issue.publish_at = now
         return start_publication(issue=issue, by=by)
 
 
 def publish_now(*, issue, by):
-    """The publish run's first step: the issue goes live. ``by`` requested it (None: the scheduler)."""
-    return _transition("publish", issue=issue, by=by, system=True, published_at=issue.published_at or timezone.now())
+    """The publish run's first step: the due issue goes live. ``by`` requested it (None: the scheduler)."""
+    published_at = issue.published_at or timezone.now()
+    return _transition("publish", issue=issue, by=by, system=True, due=True, published_at=published_at)
 
 
 def withdraw(*, issue, by, comment):
@@ -226,31 +256,29 @@ def ensure_can_edit_story(user, story):
 def record_correction(*, issue, by, note, previous_paths=()):
     """Record a public correction of a published issue, made by ``by``.
 
+    Call it in the transaction of the corrected change. The work the correction implies is
+    recorded with it: the purge of the pages that show the issue and a run that renders its
+    PDF again, both carried out after the commit and retried until done.
+
     ``previous_paths``: ``issue_page_paths(issue)`` taken before the corrected change, so a
     company, theme or tag the correction took off a story loses it from its page too.
     """
+    from .publishing import request_pdf_rebuild  # publishing builds on this module
+
     note = note.strip()
     if not by.has_perm("digest.correct_issue"):
         raise PermissionDenied("Only publishers may correct a published issue.")
-    if not is_correction(issue):
-        raise TransitionNotAllowed("Only a published issue takes corrections.")
     if not note:
         raise TransitionNotAllowed("A correction needs a short public note.")
     with transaction.atomic():
-        correction = Correction.objects.create(issue=issue, note=note, created_by=by)
+        # The row lock orders this correction with every PDF store (edition.store_issue_pdf).
+        locked = Issue.objects.select_for_update().get(pk=issue.pk)
+        if not is_correction(locked):
+            raise TransitionNotAllowed("Only a published issue takes corrections.")
+        correction = Correction.objects.create(issue=locked, note=note, created_by=by)
         IssueEvent.objects.create(
-            issue=issue, actor=by, action="correct", from_state=issue.state, to_state=issue.state, comment=note
+            issue=locked, actor=by, action="correct", from_state=locked.state, to_state=locked.state, comment=note
         )
-        transaction.on_commit(partial(purge_issue_pages, issue, previous_paths=previous_paths))
-        transaction.on_commit(partial(_rebuild_outputs, issue.pk))
+        queue_issue_purge(locked, previous_paths=previous_paths)
+        request_pdf_rebuild(issue=locked, by=by)
     return correction
-
-
-def _rebuild_outputs(issue_id):
-    """After a correction: the stored PDF is rendered again (it changed) on a worker."""
-    from .tasks import render_issue_pdf
-
-    try:
-        render_issue_pdf.delay(issue_id)
-    except Exception:  # a broker outage: `manage.py render_pdfs` catches up, the page shows the fix already
-        logger.warning("Could not queue the PDF rebuild of issue %s.", issue_id, exc_info=True)

@@ -180,7 +180,12 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
             messages.error(request, str(error) or "You may not do that.")
         else:
             if name == "publish":
-                messages.success(request, f"Issue #{issue.number} is queued for publication; it goes live in seconds.")
+                messages.success(
+                    request,
+                    f"Issue #{issue.number} is queued for publication. It goes live when a worker runs it: "
+                    "within seconds, or at the scheduler's next check (every minute) once the task queue "
+                    "answers if it is down. The Publishing report shows where it is.",
+                )
             else:
                 messages.success(request, f"Issue #{issue.number} is now {issue.get_state_display().lower()}.")
         return self._back(issue)

@@ -1,4 +1,5 @@
-"""Publication runs in the admin: every run's steps, failures and retries, and the report."""
+"""Publication and correction runs in the admin: every run's steps, failures and retries,
+the report, and the page purges still waiting for the cache."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .. import publishing
-from ..models import Issue, IssueState, PublicationRun, PublicationStep, RunState
+from ..models import UNFINISHED_RUN_STATES, Issue, IssueState, PagePurge, PublicationRun, PublicationStep, RunState
 from ..workflow import TransitionNotAllowed
 
 
@@ -28,11 +29,11 @@ class PublicationStepInline(admin.TabularInline):
 
 @admin.register(PublicationRun)
 class PublicationRunAdmin(admin.ModelAdmin):
-    list_display = ["issue", "state", "requested_by", "created_at", "finished_at", "step_summary", "last_error"]
-    list_filter = ["state"]
+    list_display = ["issue", "kind", "state", "requested_by", "created_at", "finished_at", "step_summary", "last_error"]
+    list_filter = ["kind", "state"]
     list_select_related = ["issue", "requested_by"]
     search_fields = ["issue__title", "issue__slug"]
-    readonly_fields = ["issue", "state", "requested_by", "created_at", "finished_at", "last_error"]
+    readonly_fields = ["issue", "kind", "state", "requested_by", "created_at", "finished_at", "last_error"]
     inlines = [PublicationStepInline]
     change_list_template = "admin/digest/publicationrun/change_list.html"
 
@@ -94,9 +95,35 @@ class PublicationRunAdmin(admin.ModelAdmin):
             "now": now,
             "scheduled": Issue.objects.filter(state=IssueState.SCHEDULED, publish_at__gt=now).order_by("publish_at"),
             "overdue": publishing.overdue_issues(now).order_by("publish_at"),
-            "running": runs.filter(state__in=[RunState.PENDING, RunState.RUNNING]),
+            "running": runs.filter(state__in=UNFINISHED_RUN_STATES),
             "failed": runs.filter(state=RunState.FAILED),
             "recent": runs.filter(state=RunState.COMPLETED)[:10],
+            "purges": PagePurge.objects.all()[:50],
             "can_retry": request.user.has_perm("digest.publish_issue"),
         }
         return TemplateResponse(request, "admin/digest/publishing_report.html", context)
+
+
+@admin.register(PagePurge)
+class PagePurgeAdmin(admin.ModelAdmin):
+    """Purges of cached pages not done yet: the beat retries each until the cache answers."""
+
+    list_display = ["created_at", "path_count", "attempts", "last_tried_at", "last_error"]
+    readonly_fields = ["paths", "created_at", "attempts", "last_tried_at", "last_error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever follows publication runs follows the purges they leave behind.
+        return request.user.has_perm("digest.view_publicationrun")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.display(description="Paths")
+    def path_count(self, purge):
+        return len(purge.paths)

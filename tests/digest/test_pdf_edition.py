@@ -1,5 +1,6 @@
 """The stored PDF edition: rendered when its content changes, served as a file, previewed by editors."""
 
+import datetime
 import io
 import shutil
 
@@ -8,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
+from freezegun import freeze_time
 from pypdf import PdfReader
 
 from digest.edition import IssueNotPublished, issue_document, store_issue_pdf
@@ -149,7 +151,7 @@ def test_published_issue_without_its_pdf_yet_is_being_prepared(client):
 
 
 def test_pdf_of_an_unpublished_issue_is_not_found(client):
-    for state in (IssueState.DRAFT, IssueState.IN_REVIEW, IssueState.SCHEDULED, IssueState.WITHDRAWN):
+    for state in (IssueState.DRAFT, IssueState.IN_REVIEW, IssueState.SCHEDULED):
         IssueFactory(state=state, slug=f"secret-{state}")
         assert client.get(f"/issues/secret-{state}.pdf").status_code == 404
     assert client.get("/issues/no-such-issue.pdf").status_code == 404
@@ -171,3 +173,28 @@ def test_nobody_but_staff_who_may_view_the_issue_gets_a_preview(client):
     assert client.get(preview_url).status_code == 403
     staff.user_permissions.add(Permission.objects.get(codename="view_issue"))
     assert client.get(reverse("admin:digest_issue_pdf_preview", args=[draft.pk + 1000])).status_code == 404
+
+
+def test_a_corrected_pdf_carries_its_corrections_and_its_modification_date(issue):
+    from digest.models import Correction
+
+    store_issue_pdf(issue)
+    first = PdfReader(io.BytesIO(issue.pdf.read())).metadata
+    issue.pdf.close()
+    Correction.objects.create(issue=issue, note="The outage lasted two hours, not four.")
+    with freeze_time(issue.published_at + datetime.timedelta(days=2)):
+        assert store_issue_pdf(issue) is True
+    data = issue.pdf.read()
+    assert "The outage lasted two hours, not four." in pdf_text(data)
+    corrected = PdfReader(io.BytesIO(data)).metadata
+    assert corrected.creation_date == first.creation_date
+    assert corrected.modification_date > corrected.creation_date
+
+
+def test_the_pdf_of_a_withdrawn_issue_is_gone(client, issue):
+    store_issue_pdf(issue)
+    url = reverse("issue_pdf", kwargs={"slug": issue.slug})
+    assert client.get(url).status_code == 200
+    issue.state = IssueState.WITHDRAWN
+    issue.save()
+    assert client.get(url).status_code == 410

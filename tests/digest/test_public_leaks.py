@@ -161,7 +161,7 @@ def test_an_anonymous_crawl_of_the_reader_site_never_meets_unpublished_work(clie
     for slug in slugs["issues"]:
         expected = 410 if slug.endswith(IssueState.WITHDRAWN) else 404
         assert statuses[f"/issues/{slug}/"] == expected
-        assert statuses[f"/issues/{slug}.pdf"] == 404
+        assert statuses[f"/issues/{slug}.pdf"] == expected
     for kind in ("companies", "themes", "tags"):
         for slug in slugs[kind]:
             assert statuses[f"/{kind}/{slug}/"] == 404

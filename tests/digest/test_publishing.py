@@ -6,12 +6,13 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from freezegun import freeze_time
 
 from digest import publishing, workflow
-from digest.models import IssueEvent, IssueState, PublicationRun, RunState, StepStatus
+from digest.models import UNFINISHED_RUN_STATES, IssueEvent, IssueState, PublicationRun, RunState, StepStatus
 from digest.signals import issue_published
 from tests.factories import issue_with_stories, user_in_role
 
@@ -261,3 +262,200 @@ def test_the_run_stores_the_pdf_and_a_correction_renders_it_again(publisher, dja
         workflow.record_correction(issue=issue, by=publisher, note="Reworded the review")
     issue.refresh_from_db()
     assert issue.pdf_content_hash != first_hash
+
+
+# A run must stop when its issue is no longer meant to go live (issue 12, item 2) --------------
+
+
+def due_issue():
+    return issue_with_stories(state=IssueState.SCHEDULED, publish_at=timezone.now() - datetime.timedelta(minutes=1))
+
+
+def test_unscheduling_stops_a_run_that_a_dead_worker_left_running(publisher, announcements):
+    issue = due_issue()
+    run = publishing.start_publication(issue=issue, by=None)
+    publishing._claim_next_step(run.pk)  # a worker took "mark_published", then died before it ran
+    workflow.unschedule(issue=issue, by=publisher)
+    publishing.advance_run(run.pk)  # the restarted worker gets the message again
+    issue.refresh_from_db()
+    run.refresh_from_db()
+    assert issue.state == IssueState.APPROVED and issue.published_at is None
+    assert run.state == RunState.CANCELLED
+    assert announcements == []
+
+
+def test_withdrawing_stops_the_rest_of_a_run(publisher, announcements, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    run = workflow.publish(issue=issue, by=publisher)
+    step = publishing._claim_next_step(run.pk)
+    publishing._execute_step(run.pk, step.pk)  # live; the worker dies before the PDF
+    publishing._claim_next_step(run.pk)
+    workflow.withdraw(issue=issue, by=publisher, comment="Legal asked us to.")
+    publishing.advance_run(run.pk)
+    run.refresh_from_db()
+    issue.refresh_from_db()
+    assert run.state == RunState.CANCELLED
+    assert issue.state == IssueState.WITHDRAWN and not issue.pdf
+    assert announcements == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unscheduling_while_a_worker_holds_the_run_neither_waits_nor_publishes(postgresql, announcements, monkeypatch):
+    """A worker's step locks the run, then the issue; unschedule locks the issue, then the runs."""
+    monkeypatch.setattr(publishing, "enqueue_run", lambda run_id: None)  # this test is the worker
+    publisher = user_in_role("Publisher")
+    issue = due_issue()
+    run = publishing.start_publication(issue=issue, by=None)
+    publishing._claim_next_step(run.pk)
+    locked, release = threading.Event(), threading.Event()
+
+    def worker_mid_step():
+        try:
+            with transaction.atomic():
+                PublicationRun.objects.select_for_update().get(pk=run.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker_mid_step)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting for the worker would fail here
+        workflow.unschedule(issue=issue, by=publisher)
+    finally:
+        release.set()
+        thread.join()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    publishing.advance_run(run.pk)  # the worker's next step re-checks the issue
+    issue.refresh_from_db()
+    run.refresh_from_db()
+    assert issue.state == IssueState.APPROVED and issue.published_at is None
+    assert run.state == RunState.CANCELLED and "unscheduled" in run.last_error
+    assert announcements == []
+
+
+def test_rescheduling_for_later_stops_the_run_of_the_earlier_time(publisher):
+    issue = due_issue()
+    run = publishing.start_publication(issue=issue, by=None)
+    publishing._claim_next_step(run.pk)
+    workflow.unschedule(issue=issue, by=publisher)
+    workflow.schedule(issue=issue, by=publisher, publish_at=timezone.now() + datetime.timedelta(days=1))
+    publishing.advance_run(run.pk)
+    issue.refresh_from_db()
+    assert issue.state == IssueState.SCHEDULED and issue.published_at is None
+
+
+# Publishing again after a failed run (issue 12, item 3) ----------------------------------------
+
+
+def failed_publication(publisher):
+    """An approved issue whose "Publish now" failed for good at publication time."""
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    run = workflow.publish(issue=issue, by=publisher)
+    text = issue.week_in_review
+    issue.week_in_review = ""
+    issue.save()
+    with pytest.raises(publishing.StepError):
+        publishing.advance_run(run.pk)
+    issue.week_in_review = text  # the publisher fixes it
+    issue.save()
+    return issue, run
+
+
+def test_publish_now_after_a_failed_run_starts_a_new_run(publisher):
+    issue, failed = failed_publication(publisher)
+    run = workflow.publish(issue=issue, by=publisher)
+    assert run.pk != failed.pk
+    publishing.advance_run(run.pk)
+    issue.refresh_from_db()
+    failed.refresh_from_db()
+    assert issue.state == IssueState.PUBLISHED
+    assert failed.state == RunState.CANCELLED and "Write the Week in Review." in failed.last_error
+
+
+def test_a_schedule_coming_due_after_a_failed_run_publishes(publisher):
+    issue, _ = failed_publication(publisher)
+    publish_at = timezone.now() + datetime.timedelta(hours=1)
+    workflow.schedule(issue=issue, by=publisher, publish_at=publish_at)
+    started, _ = publishing.publish_due_issues(now=publish_at + datetime.timedelta(seconds=1), enqueue=False)
+    assert [started_issue.pk for started_issue in started] == [issue.pk]
+    with freeze_time(publish_at + datetime.timedelta(seconds=2)):
+        publishing.advance_run(run_of(issue).pk)
+    issue.refresh_from_db()
+    assert issue.state == IssueState.PUBLISHED
+
+
+def test_a_failed_run_of_the_current_schedule_waits_for_a_person(publisher):
+    """The beat does not start a failing publication again every minute."""
+    issue = due_issue()
+    issue.week_in_review = ""
+    issue.save()
+    run = publishing.start_publication(issue=issue, by=None)
+    with pytest.raises(publishing.StepError):
+        publishing.advance_run(run.pk)
+    started, _ = publishing.publish_due_issues(enqueue=False)
+    assert started == [] and PublicationRun.objects.filter(issue=issue).count() == 1
+
+
+def run_of(issue):
+    return PublicationRun.objects.filter(issue=issue).order_by("-created_at", "-id").first()
+
+
+# A correction's PDF rebuild is a run, recorded with the correction (issue 12, item 4) ------------
+
+
+@pytest.fixture
+def published_issue(publisher, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    issue = issue_with_stories(state=IssueState.APPROVED, week_in_review="First words.")
+    publishing.advance_run(workflow.publish(issue=issue, by=publisher).pk)
+    issue.refresh_from_db()
+    return issue
+
+
+def test_a_correction_records_its_pdf_rebuild_in_the_database(publisher, published_issue):
+    """The broker never hears of it (nothing runs on commit): the beat still rebuilds the PDF."""
+    first_hash = published_issue.pdf_content_hash
+    published_issue.week_in_review = "Corrected words."
+    published_issue.save()
+    workflow.record_correction(issue=published_issue, by=publisher, note="Reworded the review")
+    run = run_of(published_issue)
+    assert run.kind == "correction" and run.state == RunState.PENDING
+    assert [step.name for step in run.steps.all()] == ["render_pdf"]
+    _, unfinished = publishing.publish_due_issues(enqueue=False)
+    assert unfinished == [run.pk]
+    publishing.advance_run(run.pk)
+    published_issue.refresh_from_db()
+    run.refresh_from_db()
+    assert run.state == RunState.COMPLETED
+    assert published_issue.pdf_content_hash != first_hash
+
+
+def test_a_correction_while_the_publication_run_is_still_open_rebuilds_the_pdf(publisher, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    issue = issue_with_stories(state=IssueState.APPROVED, week_in_review="First words.")
+    run = workflow.publish(issue=issue, by=publisher)
+    for _ in range(2):  # mark_published, render_pdf: done; purge and notify still to come
+        publishing._execute_step(run.pk, publishing._claim_next_step(run.pk).pk)
+    issue.refresh_from_db()
+    first_hash = issue.pdf_content_hash
+    issue.week_in_review = "Corrected words."
+    issue.save()
+    workflow.record_correction(issue=issue, by=publisher, note="Reworded the review")
+    for open_run in PublicationRun.objects.filter(issue=issue, state__in=UNFINISHED_RUN_STATES):
+        publishing.advance_run(open_run.pk)
+    issue.refresh_from_db()
+    assert issue.pdf_content_hash != first_hash
+    assert not PublicationRun.objects.filter(issue=issue).exclude(state=RunState.COMPLETED).exists()
+
+
+def test_correction_runs_are_shown_in_the_admin(client, publisher, published_issue):
+    workflow.record_correction(issue=published_issue, by=publisher, note="Reworded the review")
+    client.force_login(publisher)
+    html = client.get(reverse("admin:digest_publicationrun_changelist")).content.decode()
+    assert '<td class="field-kind">Correction</td>' in html and "render_pdf" in html

@@ -3,6 +3,7 @@ import itertools
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
 from digest import workflow
@@ -111,10 +112,19 @@ def test_blocking_checklist_stops_approve_and_lists_what_to_fix():
 
 
 def test_scheduler_publishes_without_a_user():
-    issue = issue_with_stories(state=IssueState.SCHEDULED)
+    issue = issue_with_stories(state=IssueState.SCHEDULED, publish_at=timezone.now())
     workflow.publish_now(issue=issue, by=None)
     event = IssueEvent.objects.get()
     assert event.actor is None and event.to_state == IssueState.PUBLISHED
+
+
+def test_the_system_publishes_only_a_due_issue():
+    later = issue_with_stories(state=IssueState.SCHEDULED, publish_at=timezone.now() + datetime.timedelta(hours=1))
+    unscheduled = issue_with_stories(state=IssueState.APPROVED)
+    for issue in (later, unscheduled):
+        with pytest.raises(workflow.TransitionNotAllowed, match="not due"):
+            workflow.publish_now(issue=issue, by=None)
+    assert not IssueEvent.objects.exists()
 
 
 def test_corrections_need_a_publisher_a_note_and_a_published_issue():
@@ -145,3 +155,16 @@ def test_who_may_edit_what():
     assert workflow.can_edit_issue(editor, draft)
     assert not workflow.can_edit_issue(editor, published)
     assert workflow.can_edit_issue(publisher, published)
+
+
+def test_withdrawal_revokes_share_links(client):
+    from digest import previews
+
+    publisher = user_in_role("Publisher")
+    issue = issue_with_stories(published=True)
+    token, _ = previews.make_share_token(issue=issue, by=publisher)
+    assert client.get(reverse("issue_share_preview", args=[token])).status_code == 200
+    workflow.withdraw(issue=issue, by=publisher, comment="Legal asked us to.")
+    response = client.get(reverse("issue_share_preview", args=[token]))
+    assert response.status_code == 403
+    assert issue.title not in response.content.decode()

@@ -19,6 +19,8 @@ from django.db import connection
 
 from digest.celery import app as celery_app
 
+CACHE_KEY_PREFIX = "integration"
+
 
 def free_port():
     with socket.socket() as sock:
@@ -129,8 +131,14 @@ def services(postgresql, transactional_db, tmp_path, settings):
         def use(self, *, broker, cache):
             """Point this test process and the workers at these Redis servers."""
             self.broker, self.cache = broker, cache
+            # The same keys as the workers' (their settings come from the environment below), so
+            # that a purge made by a worker drops the pages this process cached.
             settings.CACHES = {
-                "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache.url(1)}
+                "default": {
+                    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "LOCATION": cache.url(1),
+                    "KEY_PREFIX": CACHE_KEY_PREFIX,
+                }
             }
             celery_app.conf.broker_url = broker.url(0)
             celery_app.conf.task_always_eager = False
@@ -148,6 +156,7 @@ def services(postgresql, transactional_db, tmp_path, settings):
                 "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
                 "REDIS_URL": self.broker.url(0),
                 "CACHE_REDIS_URL": self.cache.url(1),
+                "CACHE_KEY_PREFIX": CACHE_KEY_PREFIX,
                 "MEDIA_ROOT": str(settings.MEDIA_ROOT),
                 "PUBLISH_DUE_INTERVAL_SECONDS": "1",
                 "PUBLISHING_RETRY_BACKOFF_SECONDS": "0.3",

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from digest.models import PublicationRun, RunState
+from digest.models import UNFINISHED_RUN_STATES, PublicationRun
 from digest.publishing import RunNotReady, StepError, advance_run, publish_due_issues
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"Dry run: {len(started)} due, {len(unfinished)} unfinished run(s); nothing changed.")
             return
-        open_runs = PublicationRun.objects.filter(state__in=[RunState.PENDING, RunState.RUNNING])
+        open_runs = PublicationRun.objects.filter(state__in=UNFINISHED_RUN_STATES)
         open_runs = open_runs.select_related("issue")
         for run in open_runs:
             try:

@@ -81,8 +81,10 @@ class IssueFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Issue
 
-    number = factory.Sequence(lambda n: n + 1)
-    week_start = factory.Sequence(lambda n: datetime.date(2020, 1, 4) + datetime.timedelta(weeks=n))
+    # Far from the numbers and dates tests give their own issues, so that however many issues a
+    # session has made, a factory's number or slug never clashes with one a test chose.
+    number = factory.Sequence(lambda n: n + 10_000)
+    week_start = factory.Sequence(lambda n: datetime.date(1970, 1, 3) + datetime.timedelta(weeks=n))
     week_end = factory.LazyAttribute(lambda issue: issue.week_start + datetime.timedelta(days=6))
     slug = factory.LazyAttribute(lambda issue: issue.week_start.isoformat())
     title = factory.LazyAttribute(lambda issue: f"Engineering @ Scale — Week of {issue.week_start.isoformat()}")

@@ -29,7 +29,7 @@ def production_environment(**overrides):
     """Return the environment of the site in production, on the benchmark's database and Redis."""
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "digest.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
         "SECRET_KEY": "benchmark-secret-key-not-for-production-" + "x" * 20,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -89,7 +89,7 @@ def gunicorn(env, *, workers, log_name="bench-gunicorn.log"):
     (ROOT / "var").mkdir(exist_ok=True)
     with open(ROOT / "var" / log_name, "w") as log:
         server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "digest.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
             cwd=ROOT,
             env=env,
             stdout=log,

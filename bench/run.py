@@ -47,7 +47,7 @@ from harness import (
 
 GENERATED_ISSUE_NUMBERS = 100_000  # generate_bench_data numbers its issues from here
 FORTY_STORIES_SLUG = "bench-forty-stories"
-WORKERS = 4  # README: gunicorn digest.wsgi --workers 4
+WORKERS = 4  # README: gunicorn config.wsgi --workers 4
 CACHED_SHARE_BUDGET = 0.80
 # Milliseconds, from issue 7: at 5,200 stories (scale 1) and at 52,000 (scale 10).
 LATENCY_BUDGETS = {
@@ -106,7 +106,7 @@ def prepare(scale):
 
     from companies.models import Company
     from digest.models import Issue, IssueState
-    from digest.views import ARCHIVE_PAGE_SIZE
+    from reader.views import ARCHIVE_PAGE_SIZE
     from stories.models import Theme
 
     generated = Issue.objects.filter(number__gte=GENERATED_ISSUE_NUMBERS, state=IssueState.PUBLISHED)

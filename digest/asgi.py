@@ -1,6 +1,5 @@
-import os
+"""Kept so that ``digest.asgi`` keeps working: the application lives in config.asgi."""
 
-from django.core.asgi import get_asgi_application
+from config.asgi import application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digest.settings")
-application = get_asgi_application()
+__all__ = ["application"]

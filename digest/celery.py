@@ -1,11 +1,5 @@
-"""The Celery app: configured from Django settings under the ``CELERY_`` namespace."""
+"""Kept so that ``celery -A digest`` keeps working: the Celery app lives in config.celery."""
 
-import os
+from config.celery import app
 
-from celery import Celery
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digest.settings")
-
-app = Celery("digest")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+__all__ = ["app"]

@@ -23,9 +23,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from weasyprint.text.ffi import pango
 
+from reader.page_cache import queue_purge
+
 from . import pdf
 from .models import Issue, Section
-from .page_cache import queue_purge
 
 STYLESHEET = "pdf/print.css"
 TEMPLATE = "pdf/issue.html"

@@ -46,10 +46,10 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from companies.models import Company
+from reader.page_cache import issue_page_paths
 from stories.models import Source, Story, Theme, validate_tag_names
 
 from .models import Issue, Placement, Section
-from .page_cache import issue_page_paths
 from .workflow import is_correction, record_correction
 
 FRONT_MATTER_KEYS = ("number", "title", "slug", "week_start", "week_end")

@@ -22,10 +22,10 @@ from simple_history.utils import bulk_update_with_history
 from taggit.models import Tag
 
 from companies.models import Company
+from reader.page_cache import issue_page_paths
 from stories.models import Story, Theme
 
 from .models import Issue, IssueState, Placement
-from .page_cache import issue_page_paths
 from .workflow import TransitionNotAllowed, record_correction
 
 # The fields of a company, theme or tag that a published issue shows (by name, and in

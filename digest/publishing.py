@@ -27,6 +27,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from reader.page_cache import issue_page_paths, purge_or_queue, retry_pending_purges
+
 from . import workflow
 from .edition import store_issue_pdf
 from .models import (
@@ -40,7 +42,6 @@ from .models import (
     RunState,
     StepStatus,
 )
-from .page_cache import issue_page_paths, purge_or_queue, retry_pending_purges
 from .signals import issue_published
 
 logger = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from companies.models import Company
+from reader.page_cache import issue_page_paths
 from stories.models import Source, Story
 
 from .models import Issue, Placement
-from .page_cache import issue_page_paths
 from .protection import correcting_renames
 from .workflow import (
     TransitionNotAllowed,

@@ -12,9 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from reader.page_cache import queue_issue_purge
+
 from .checklist import run_checklist
 from .models import Correction, Issue, IssueEvent, IssueState
-from .page_cache import queue_issue_purge
 
 S = IssueState
 

@@ -1,6 +1,5 @@
-import os
+"""Kept so that ``gunicorn digest.wsgi`` keeps working: the application lives in config.wsgi."""
 
-from django.core.wsgi import get_wsgi_application
+from config.wsgi import application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digest.settings")
-application = get_wsgi_application()
+__all__ = ["application"]

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from digest.management.commands.load_demo import DEMO_ISSUE
 
 from .factories import UserFactory
+from .reader_pages import build_reader_pages
 
 
 def pytest_configure(config):
@@ -52,3 +53,9 @@ def postgresql(db):
         if os.environ.get("CI") == "true":
             pytest.fail("This test needs PostgreSQL, and CI must provide it (DATABASE_URL).")
         pytest.skip("needs PostgreSQL: set DATABASE_URL (see README)")
+
+
+@pytest.fixture
+def reader_pages(db):
+    """One URL per reader page type, on the demo content (see tests/reader_pages.py)."""
+    return build_reader_pages()

@@ -13,7 +13,7 @@ CHECK = [sys.executable, "-c", "import django; django.setup(); print('started')"
 
 def run_with(**env):
     base = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")}
-    base |= {"DJANGO_SETTINGS_MODULE": "digest.settings", **env}
+    base |= {"DJANGO_SETTINGS_MODULE": "config.settings", **env}
     return subprocess.run(CHECK, env=base, capture_output=True, text=True, cwd=settings.BASE_DIR, check=False)
 
 
@@ -47,7 +47,7 @@ def test_debug_starts_with_nothing_set():
 def test_quick_start_on_sqlite_runs_its_checks_without_warnings(tmp_path):
     # `make dev` migrates, which runs the database checks too: they print every warning.
     env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "ALLOWED_HOSTS")}
-    env |= {"DJANGO_SETTINGS_MODULE": "digest.settings", "DEBUG": "true"}
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"  # the quick start's database
     command = [sys.executable, "manage.py", "check", "--database", "default", "--fail-level", "WARNING"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=settings.BASE_DIR, check=False)

@@ -10,7 +10,6 @@ from digest.edition import issue_document, render_document
 from digest.interchange import import_issue
 from digest.management.commands.load_demo import DEMO_ISSUE
 from digest.models import IssueState, Section
-from tests.reader_pages import build_reader_pages
 
 PUBLISHED_AT = datetime.datetime(2026, 4, 18, 8, 30, tzinfo=datetime.UTC)
 
@@ -66,9 +65,3 @@ def rendered_demo(django_db_setup, django_db_blocker):
         )
         transaction.set_rollback(True)
     return demo
-
-
-@pytest.fixture
-def reader_pages(db):
-    """One URL per reader page type, on the demo content (see tests/reader_pages.py)."""
-    return build_reader_pages()

@@ -17,7 +17,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from digest.celery import app as celery_app
+from config.celery import app as celery_app
 
 CACHE_KEY_PREFIX = "integration"
 
@@ -149,7 +149,7 @@ def services(postgresql, transactional_db, tmp_path, settings):
             db = connection.settings_dict
             environment = {
                 **os.environ,
-                "DJANGO_SETTINGS_MODULE": "digest.settings",
+                "DJANGO_SETTINGS_MODULE": "config.settings",
                 "DEBUG": "false",
                 "SECRET_KEY": "integration-test-secret",
                 "ALLOWED_HOSTS": "testserver,localhost",

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from companies.models import Company
 from digest.models import Issue, IssueState
-from digest.page_cache import issue_page_paths, purge_issue_pages
+from reader.page_cache import issue_page_paths, purge_issue_pages
 from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
@@ -323,7 +323,7 @@ def test_junk_urls_add_no_cache_entries(client, site, cache_redis):
     Counted in the real Redis cache: the canonical pages are stored once, and every entry,
     the paths' generation tokens included, expires.
     """
-    from digest.page_cache import PAGE_TIMEOUT
+    from reader.page_cache import PAGE_TIMEOUT
 
     for _ in range(25):
         IssueFactory(published=True)  # the archive has a second page

@@ -13,9 +13,9 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods
 
-from ..edition import edition_filename
-from ..edition_preview import request_preview
-from ..models import PreviewState
+from digest.edition import edition_filename
+from digest.edition_preview import request_preview
+from digest.models import PreviewState
 
 # Seconds between reloads of the "being prepared" page (a <meta> refresh: no script, CSP).
 PREVIEW_REFRESH_SECONDS = 3

@@ -306,7 +306,7 @@ def test_company_index_lists_public_companies_a_to_z_with_counts(client):
 
 
 def test_company_index_is_paged_and_split_by_letter(client, monkeypatch):
-    monkeypatch.setattr("digest.views.COMPANY_INDEX_PAGE_SIZE", 2)
+    monkeypatch.setattr("reader.views.COMPANY_INDEX_PAGE_SIZE", 2)
     issue = IssueFactory(published=True)
     for name in ("Apple", "airbnb", "Amazon", "Netflix", "3M", "Économie", "Zeta Hidden"):
         PlacementFactory(
@@ -363,7 +363,7 @@ def test_company_page_tells_its_story(client):
 
 
 def test_company_timeline_pages_through_every_published_story_newest_first(client, monkeypatch):
-    monkeypatch.setattr("digest.views.TIMELINE_PAGE_SIZE", 2)
+    monkeypatch.setattr("reader.views.TIMELINE_PAGE_SIZE", 2)
     acme = CompanyFactory(name="Acme", slug="acme")
     expected = []  # newest week first, then reading order: Top Stories before Developing Threads
     for _ in range(3):  # the factory gives each issue a later week
@@ -388,7 +388,7 @@ def test_company_timeline_pages_through_every_published_story_newest_first(clien
 
 
 def test_often_covered_alongside_counts_a_companys_latest_stories(client, monkeypatch):
-    monkeypatch.setattr("digest.views.ALONGSIDE_WINDOW", 2)
+    monkeypatch.setattr("reader.views.ALONGSIDE_WINDOW", 2)
     acme, old_partner, new_partner = (CompanyFactory(name=name) for name in ("Acme", "Old Partner", "New Partner"))
     for partner in (old_partner, old_partner, new_partner, new_partner):  # oldest first
         PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme, partner])
@@ -397,7 +397,7 @@ def test_often_covered_alongside_counts_a_companys_latest_stories(client, monkey
     assert "In its latest 2 stories." in alongside
     assert 'New Partner</a> <span class="count">2 shared stories</span>' in alongside
     assert "Old Partner" not in alongside
-    monkeypatch.setattr("digest.views.ALONGSIDE_WINDOW", 200)
+    monkeypatch.setattr("reader.views.ALONGSIDE_WINDOW", 200)
     cache.clear()
     html = html_of(client.get(acme.get_absolute_url()))
     assert "In its latest" not in html and "Old Partner" in html

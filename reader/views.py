@@ -19,13 +19,9 @@ from django.views.decorators.http import require_safe
 from taggit.models import Tag
 
 from companies.models import Company
-from stories.models import Theme
-
-from .forms import SearchForm
-from .models import Issue, IssueState, Placement, Section
-from .page_cache import cache_public_page, page_number, public_page
-from .previews import InvalidShareLink, issue_for_share_token
-from .public import (
+from digest.models import Issue, IssueState, Placement, Section
+from digest.previews import InvalidShareLink, issue_for_share_token
+from digest.public import (
     company_index,
     coverage,
     covered_alongside,
@@ -34,7 +30,11 @@ from .public import (
     public_stories,
     with_story_counts,
 )
-from .search import highlighted, search_issues, search_stories
+from digest.search import highlighted, search_issues, search_stories
+from stories.models import Theme
+
+from .forms import SearchForm
+from .page_cache import cache_public_page, page_number, public_page
 
 ARCHIVE_PAGE_SIZE = 20
 TIMELINE_PAGE_SIZE = 20  # like the archive and search

@@ -42,9 +42,8 @@ from redis.exceptions import RedisError
 from taggit.models import Tag
 
 from companies.models import Company
+from digest.models import Issue, PagePurge
 from stories.models import Story, Theme
-
-from .models import Issue, PagePurge
 
 logger = logging.getLogger(__name__)
 

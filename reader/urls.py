@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
 from django.views.decorators.http import require_safe
@@ -51,5 +50,4 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("preview/<str:token>/", views.issue_share_preview, name="issue_share_preview"),
-    path("admin/", admin.site.urls),
 ]

@@ -8,8 +8,8 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 
-from .models import Issue, Placement, Section
-from .public import newest, public_companies, public_stories, public_themes
+from digest.models import Issue, Placement, Section
+from digest.public import newest, public_companies, public_stories, public_themes
 
 ISSUES_IN_FEED = 50
 STORIES_IN_FEED = 50

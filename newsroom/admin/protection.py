@@ -3,7 +3,7 @@
 from django import forms
 from django.db import transaction
 
-from ..protection import NAME_FIELDS, correcting_renames, deletion_refusals, ensure_deletable, issues_showing
+from digest.protection import NAME_FIELDS, correcting_renames, deletion_refusals, ensure_deletable, issues_showing
 
 
 class ProtectPublishedAdmin:

@@ -10,10 +10,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import previews, workflow
-from ..checklist import run_checklist
-from ..models import Issue, Placement
-from ..views import render_issue_page
+from digest import previews, workflow
+from digest.checklist import run_checklist
+from digest.models import Issue, Placement
+from reader.views import render_issue_page
+
 from .corrections import CorrectionAdmin
 from .edition import IssuePDFAdminMixin
 from .protection import ProtectPublishedAdmin

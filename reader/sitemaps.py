@@ -3,8 +3,8 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from .models import Issue
-from .public import public_companies, public_tags, public_themes
+from digest.models import Issue
+from digest.public import public_companies, public_tags, public_themes
 
 
 class IssueSitemap(Sitemap):

@@ -2,8 +2,9 @@
 
 from django import forms
 
-from ..page_cache import issue_page_paths
-from ..workflow import is_correction, record_correction
+from digest.workflow import is_correction, record_correction
+from reader.page_cache import issue_page_paths
+
 from .locking import VersionCheckedForm, VersionLockedAdmin
 
 

@@ -7,9 +7,9 @@ from django.utils.text import smart_split, unescape_string_literal
 from taggit.models import Tag
 
 from companies.models import Company
+from digest.workflow import can_edit_story, ensure_can_edit_story
 from stories.models import Source, Story, Theme
 
-from ..workflow import can_edit_story, ensure_can_edit_story
 from .corrections import CorrectionAdmin
 from .counts import row_count
 from .protection import ProtectPublishedAdmin, RenameCorrectionAdmin

@@ -8,8 +8,8 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..revisions import restore_revision
-from ..workflow import TransitionNotAllowed
+from digest.revisions import restore_revision
+from digest.workflow import TransitionNotAllowed
 
 
 class RevisionsAdmin(SimpleHistoryAdmin):

@@ -6,8 +6,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from .edition import edition_filename
-from .models import Issue, IssueState
+from digest.edition import edition_filename
+from digest.models import Issue, IssueState
 
 # The file behind the URL changes after a correction: caches keep it briefly, then revalidate.
 MAX_AGE = 300

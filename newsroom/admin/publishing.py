@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .. import publishing
-from ..models import UNFINISHED_RUN_STATES, Issue, IssueState, PagePurge, PublicationRun, PublicationStep, RunState
-from ..workflow import TransitionNotAllowed
+from digest import publishing
+from digest.models import UNFINISHED_RUN_STATES, Issue, IssueState, PagePurge, PublicationRun, PublicationStep, RunState
+from digest.workflow import TransitionNotAllowed
 
 
 class PublicationStepInline(admin.TabularInline):

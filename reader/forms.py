@@ -1,7 +1,7 @@
 from django import forms
 
-from .models import Issue
-from .public import public_companies, public_themes
+from digest.models import Issue
+from digest.public import public_companies, public_themes
 
 MAX_QUERY_LENGTH = 200
 

@@ -1,0 +1,269 @@
+"""Settings for the digest CMS, driven by environment variables.
+
+The defaults make the quick start work on one machine (SQLite, Celery's filesystem
+transport, a file cache in var/). With DEBUG off, missing secrets stop the start-up.
+"""
+
+import datetime
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not DEBUG:
+    missing = [name for name, value in (("SECRET_KEY", SECRET_KEY), ("ALLOWED_HOSTS", ALLOWED_HOSTS)) if not value]
+    if missing:
+        raise ImproperlyConfigured(
+            f"{' and '.join(missing)} must be set when DEBUG is off. "
+            "Set them in the environment (or .env), or set DEBUG=true for local development."
+        )
+if DEBUG and not SECRET_KEY:
+    SECRET_KEY = "insecure-local-development-key"  # noqa: S105 - only ever used with DEBUG on
+
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "whitenoise.runserver_nostatic",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django.contrib.sitemaps",
+    "axes",
+    "taggit",
+    "simple_history",
+    "companies",
+    "stories",
+    "digest",
+    "reader",
+    "newsroom",
+]
+
+MIDDLEWARE = [
+    # A forged Host header is a 400 for every URL, static files and warm pages included.
+    "config.hosts.AllowedHostMiddleware",
+    # Serves warm reader pages, with the headers they were stored with; the middleware
+    # below it runs for everything else (and adds those headers to a page being stored).
+    "reader.page_cache.PageCacheMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: after 5 failures for one username from one address, 15 minutes' wait.
+# Attempts are counted per username whether or not the account exists, and the lock-out
+# page says the same for both, so it tells nobody which accounts exist.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_VERBOSE = False
+
+# No inline scripts or styles anywhere, the admin included.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# var/ holds what the quick start writes: the SQLite database, media, the broker's folders.
+VAR_DIR.mkdir(exist_ok=True)
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite builds the reading-order index without its INCLUDE columns (they only let
+    # PostgreSQL answer from the index alone); the index still works, so no warning at start-up.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=REDIS_URL)  # a separate cache server, if wanted
+if CACHE_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "config.redis_cache.ReusingRedisCache",
+            "LOCATION": CACHE_REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="digest"),
+            # The reader site serves pages uncached when the cache is down (digest/page_cache.py);
+            # these bound what finding that out costs a request. Without them a cache host
+            # that does not answer holds the request for the system's TCP timeout (minutes).
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.25),
+                "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=0.5),
+            },
+        }
+    }
+else:
+    # Files, not process memory: the Celery worker that publishes an issue must be able to
+    # purge the pages the web server cached.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# The PDF edition: a render that overruns either bound is stopped (digest/pdf.py). Renders
+# run only in Celery tasks (the edition, the admin's DRAFT preview), whose soft time limit
+# below is longer; a web request never renders, so gunicorn's 30 s timeout stays shorter.
+PDF_RENDER_TIMEOUT = env.float("PDF_RENDER_TIMEOUT", default=60.0)  # seconds
+PDF_RENDER_MEMORY_LIMIT_MB = env.int("PDF_RENDER_MEMORY_LIMIT_MB", default=1024)  # address space
+
+# Production hardening; every switch follows DEBUG unless set explicitly.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Celery. Without REDIS_URL the quick start uses the filesystem transport: a real broker
+# for one machine, with nothing to install.
+CELERY_BROKER_DIR = VAR_DIR / "celery"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    # Redis redelivers an unacknowledged message after this long. Runs are resumed from the
+    # database by the beat long before, so this only bounds how long a lost message lingers.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3, "socket_timeout": 10}
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    for folder in ("queue", "processed", "control"):
+        (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
+        "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+# Tasks are idempotent, so acknowledge them only once done, and put them back when a worker
+# dies mid-task: a killed worker's publication is taken up again.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a long PDF render does not hold other tasks hostage
+CELERY_TASK_SOFT_TIME_LIMIT = 120
+CELERY_TASK_TIME_LIMIT = 180  # a task that hangs is killed; its run resumes from the database
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 200  # PDF rendering holds memory: recycle worker processes
+# When the broker is down, a publisher's click fails fast (the run is in the database and
+# the beat queues it once the broker is back) rather than hanging the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "publish-due-issues": {
+        "task": "digest.tasks.publish_due",
+        "schedule": env.float("PUBLISH_DUE_INTERVAL_SECONDS", default=60.0),
+    },
+    "resume-pdf-previews": {"task": "digest.tasks.resume_pdf_previews", "schedule": 60.0},
+}
+
+# The publish run (digest/publishing.py).
+PUBLISHING_MAX_ATTEMPTS = env.int("PUBLISHING_MAX_ATTEMPTS", default=5)
+PUBLISHING_RETRY_BACKOFF_SECONDS = env.float("PUBLISHING_RETRY_BACKOFF_SECONDS", default=10.0)
+PUBLISHING_RETRY_BACKOFF_MAX_SECONDS = 600.0
+# {"step name": seconds}: slows a step so the fault tests can kill a worker in the middle of it.
+PUBLISHING_FAULT_DELAYS = env.json("PUBLISHING_FAULT_DELAYS", default={})
+
+TAGGIT_CASE_INSENSITIVE = True
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour: a typed "example.com" means https
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+}
+
+SITE_NAME = "Engineering @ Scale"

@@ -14,6 +14,7 @@ test: system-deps install node-tools lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 install: $(VENV)/.installed
 

@@ -6,7 +6,7 @@ The production stack of bench/publish.py (gunicorn, a Celery worker with beat, P
 Redis, all on 127.0.0.1). wrk keeps 200 connections busy on the demo issue page, the home
 page, the archive and a search for a bounded time, while this process publishes a new issue
 through ``digest.workflow.publish`` (the worker runs the publication) and then edits one of
-its stories with a correction (``digest.workflow.record_correction``). After each event,
+its stories with a correction (``digest.corrections.record_correction``). After each event,
 once it has committed (publication: its run completed; correction: the transaction), the
 pages are fetched once and must already show the change: the purge left no stale copy.
 Fails on any error (a non-2xx/3xx answer, a socket error or timeout) or stale page; prints
@@ -69,7 +69,7 @@ def publish_and_correct(base_url):
     """Publish a new issue, then correct one of its stories; return what each reader fetch found."""
     from django.db import transaction
 
-    from digest import workflow
+    from digest import corrections, publishing
     from digest.models import Issue, PublicationRun, RunState
 
     publisher = bench_publisher()
@@ -84,7 +84,7 @@ def publish_and_correct(base_url):
 
     time.sleep(8)
     started = time.perf_counter()
-    workflow.publish(issue=issue, by=publisher)
+    publishing.publish(issue=issue, by=publisher)
     wait_until(lambda: PublicationRun.objects.filter(issue=issue, state=RunState.COMPLETED).exists(), 30)
     published_after = time.perf_counter() - started
     issue.refresh_from_db()
@@ -103,7 +103,7 @@ def publish_and_correct(base_url):
     with transaction.atomic():
         story.title = corrected_title
         story.save()
-        workflow.record_correction(issue=issue, by=publisher, note=note)
+        corrections.record_correction(issue=issue, by=publisher, note=note)
     corrected = page(issue_url)
     checks += [
         ("issue page shows the corrected title", html.escape(corrected_title) in corrected),

@@ -83,7 +83,7 @@ def approved_demo_copy(index):
 
 
 def measure(base_url):
-    from digest import workflow
+    from digest import publishing
     from digest.models import PublicationRun, RunState
 
     publisher = bench_publisher()
@@ -92,7 +92,7 @@ def measure(base_url):
         issue = approved_demo_copy(index)
         url = f"{base_url}/issues/{issue.slug}/"
         started = time.perf_counter()
-        workflow.publish(issue=issue, by=publisher)
+        publishing.publish(issue=issue, by=publisher)
         wait_until(
             lambda i=issue, u=url: (
                 status(u) == 200 and PublicationRun.objects.filter(issue=i, state=RunState.COMPLETED).exists()

@@ -5,3 +5,8 @@ class DigestConfig(AppConfig):
     name = "digest"
     verbose_name = "Digest"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The publish run stops runs on unschedule and withdraw (a receiver of the workflow's
+        # signal), and its tasks are looked up by name: both must be loaded in every process.
+        from . import publishing, tasks  # noqa: F401

@@ -18,15 +18,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from weasyprint.text.ffi import pango
 
-from reader.page_cache import queue_purge
-
 from . import pdf
 from .models import Issue, Section
+from .signals import issue_pdf_stored
 
 STYLESHEET = "pdf/print.css"
 TEMPLATE = "pdf/issue.html"
@@ -192,8 +190,8 @@ def _store(issue, document, rendered):
     del issue.skip_history_when_saving
     if previous and previous != name:
         transaction.on_commit(lambda: storage.delete(previous))
-    # The issue page (and the home page, while it is the latest) shows the PDF's pages and size.
-    queue_purge({issue.get_absolute_url(), reverse("home")})
+    # The issue's pages show the PDF's pages and size.
+    issue_pdf_stored.send(sender=Issue, issue=issue)
 
 
 PDF_FIELDS = ["pdf", "pdf_content_hash", "pdf_pages", "pdf_size", "pdf_rendered_at"]

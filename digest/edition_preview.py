@@ -12,6 +12,7 @@ import datetime
 import logging
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -63,12 +64,14 @@ def request_preview(*, issue, retry=False):
     return preview
 
 
+# Looked up by name: the task module builds on this one, so this one cannot import it.
+RENDER_PREVIEW_TASK = "digest.tasks.render_pdf_preview"
+
+
 def queue_render(preview_id):
     """Ask a worker to render the preview. A broker outage only delays it: the beat queues it."""
-    from .tasks import render_pdf_preview
-
     try:
-        render_pdf_preview.delay(preview_id)
+        current_app.tasks[RENDER_PREVIEW_TASK].delay(preview_id)
     except Exception:  # any broker failure: the database still holds the request
         logger.warning("Could not queue PDF preview %s; the beat will queue it.", preview_id, exc_info=True)
 

@@ -46,11 +46,11 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from companies.models import Company
-from reader.page_cache import issue_page_paths
 from stories.models import Source, Story, Theme, validate_tag_names
 
+from .corrections import record_correction
 from .models import Issue, Placement, Section
-from .workflow import is_correction, record_correction
+from .workflow import is_correction
 
 FRONT_MATTER_KEYS = ("number", "title", "slug", "week_start", "week_end")
 STORY_KEYS = ("slug", "companies", "themes", "tags", "source")
@@ -389,10 +389,10 @@ def import_issue(text, *, replace=False, correction="", by=None):
     """
     parsed = parse_issue(text)
     with transaction.atomic():
-        issue, previous_paths = _save_issue(parsed, replace=replace, correction=correction, by=by)
+        issue, corrected = _save_issue(parsed, replace=replace, correction=correction, by=by)
         _save_stories(parsed, issue, by=by)
-        if previous_paths is not None:
-            record_correction(issue=issue, by=by, note=correction, previous_paths=previous_paths)
+        if corrected:
+            record_correction(issue=issue, by=by, note=correction)
     return issue
 
 
@@ -417,7 +417,7 @@ def _shown_value(instance, field_name):
 
 
 def _save_issue(parsed, *, replace, correction, by):
-    """Save the issue's own fields; return it and, for a correction, the pages it was on before."""
+    """Save the issue's own fields; return it and whether the change is a correction."""
     fields, lines = parsed.fields, parsed.field_lines
     try:
         number = int(fields["number"])
@@ -439,8 +439,8 @@ def _save_issue(parsed, *, replace, correction, by):
         raise IssueFileError(
             lines["slug"], f"an issue with slug '{fields['slug']}' already exists; import with --replace to update it."
         )
-    previous_paths = None
-    if is_correction(issue):
+    corrected = is_correction(issue)
+    if corrected:
         if not correction.strip():
             raise IssueFileError(
                 lines["slug"],
@@ -449,7 +449,6 @@ def _save_issue(parsed, *, replace, correction, by):
             )
         if by is None or not by.has_perm("digest.correct_issue"):
             raise PermissionDenied("Only publishers may correct a published issue.")
-        previous_paths = issue_page_paths(issue)
     if issue is None:
         issue = Issue()
     else:
@@ -474,7 +473,7 @@ def _save_issue(parsed, *, replace, correction, by):
         raise IssueFileError(line, _validation_message(error, issue)) from None
     issue.save()
     issue.placements.all().delete()
-    return issue, previous_paths
+    return issue, corrected
 
 
 def _save_stories(parsed, issue, *, by):

@@ -6,7 +6,7 @@ Deleting any of these would change what readers see with no public note, no purg
 PDF rebuild, so it is refused: withdraw the issue first, or correct the story so that it
 no longer names the company, theme or tag. Renaming a company, theme or tag that a
 published story names changes each such issue: it is a correction of each, by a
-publisher, with a public note, recorded with ``workflow.record_correction``.
+publisher, with a public note, recorded with ``corrections.record_correction``.
 
 The admin's delete page and its "delete selected" action both ask ``deletion_refusals``
 and delete through ``ensure_deletable``. A bare ``Model.delete()`` in code is not guarded
@@ -22,11 +22,11 @@ from simple_history.utils import bulk_update_with_history
 from taggit.models import Tag
 
 from companies.models import Company
-from reader.page_cache import issue_page_paths
 from stories.models import Story, Theme
 
+from .corrections import record_correction
 from .models import Issue, IssueState, Placement
-from .workflow import TransitionNotAllowed, record_correction
+from .workflow import TransitionNotAllowed
 
 # The fields of a company, theme or tag that a published issue shows (by name, and in
 # the address its links point to); its other fields appear only on its own page.
@@ -103,12 +103,11 @@ def correcting_renames(*, obj, by, note):
                 raise PermissionDenied(f"Only publishers may rename a {what}.")
             if not note.strip():
                 raise TransitionNotAllowed(f"Renaming a {what} is a correction: add a short public note.")
-        previous_paths = {issue.pk: issue_page_paths(issue) for issue in issues}
         yield issues
         if renamed and isinstance(obj, Tag):
             _new_story_versions(Story.objects.filter(tags=obj), by=by, reason=f"Tag renamed to “{obj.name}”")
         for issue in issues:
-            record_correction(issue=issue, by=by, note=note, previous_paths=previous_paths[issue.pk])
+            record_correction(issue=issue, by=by, note=note)
 
 
 def _new_story_versions(stories, *, by, reason):

@@ -14,20 +14,25 @@ but never loses it. No publication relies on a broker-side ETA message.
 Before each step a run checks that its issue is still meant to get it: due to go live for
 "mark_published", still published for the rest. A run whose issue was unscheduled,
 rescheduled or withdrawn meanwhile is cancelled, not carried out.
+
+The steps come from a registry: the core registers its own here, and the outer rooms add
+theirs from their ``AppConfig.ready()`` with ``register_step`` (the newsletter's mailing, the
+webhooks' calls), so this module never imports them. Workers advance a run through the
+Celery task named ``ADVANCE_RUN_TASK`` (``digest.tasks``, which builds on this module).
 """
 
 import datetime
 import logging
 import time
+from dataclasses import dataclass
 from functools import partial
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-
-from reader.page_cache import issue_page_paths, purge_or_queue, retry_pending_purges
 
 from . import workflow
 from .edition import store_issue_pdf
@@ -42,7 +47,7 @@ from .models import (
     RunState,
     StepStatus,
 )
-from .signals import issue_published
+from .signals import issue_published, issue_transitioned
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +71,34 @@ class StepError(Exception):
 # Steps ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Step:
+    name: str
+    function: object  # called as function(run, issue) inside the step's transaction
+    kinds: frozenset  # the kinds of run (RunKind) that take this step
+
+
+_STEPS = []  # in the order runs take them
+
+
+def register_step(name, function, *, kinds=(RunKind.PUBLISH,), before=None):
+    """Add a step to the runs of ``kinds`` created from now on, last or just before the step ``before``.
+
+    ``function(run, issue)`` runs inside the step's transaction, after the steps before it,
+    at least once and with its database effects exactly once (see the module docstring).
+    Outer apps register from their ``AppConfig.ready()``; registering a name again replaces it.
+    """
+    step = Step(name, function, frozenset(kinds))
+    _STEPS[:] = [existing for existing in _STEPS if existing.name != name]
+    names = [existing.name for existing in _STEPS]
+    _STEPS.insert(names.index(before) if before in names else len(_STEPS), step)
+
+
+def steps_for(kind):
+    """The names of the steps a new run of ``kind`` takes, in order."""
+    return [step.name for step in _STEPS if kind in step.kinds]
+
+
 def _mark_published(run, issue):
     workflow.publish_now(issue=issue, by=run.requested_by)
 
@@ -74,26 +107,14 @@ def _render_pdf(run, issue):
     store_issue_pdf(issue)  # renders only when the issue's content changed
 
 
-def _purge_caches(run, issue):
-    # What the pages show was committed by the earlier steps. A cache outage does not fail
-    # the publication: the purge is recorded and the beat retries it until the cache answers.
-    purge_or_queue(issue_page_paths(issue))
-
-
 def _notify(run, issue):
     issue_published.send(sender=Issue, issue=issue, run=run)
     logger.info("Published issue #%s (%s), run %s", issue.number, issue.slug, run.pk)
 
 
-STEPS = {
-    "mark_published": _mark_published,
-    "render_pdf": _render_pdf,
-    "purge_caches": _purge_caches,
-    "notify": _notify,
-}
-# The steps of each kind of run, in order. A correction has purged its pages already
-# (``workflow.record_correction``); storing a new PDF purges the pages that show it.
-RUN_STEPS = {RunKind.PUBLISH: list(STEPS), RunKind.CORRECTION: ["render_pdf"]}
+register_step("mark_published", _mark_published)
+register_step("render_pdf", _render_pdf, kinds=(RunKind.PUBLISH, RunKind.CORRECTION))
+register_step("notify", _notify)
 
 
 def _reason_to_stop(step, issue):
@@ -108,6 +129,16 @@ def _reason_to_stop(step, issue):
 
 
 # Starting, retrying, cancelling ------------------------------------------------------------
+
+
+def publish(*, issue, by, comment=""):
+    """Publish the issue now: check, make it due, then start its durable publish run (returned).
+
+    The issue turns published when the run's first step runs, on a worker.
+    """
+    with transaction.atomic():
+        workflow.make_due(issue=issue, by=by, comment=comment)
+        return start_publication(issue=issue, by=by)
 
 
 def start_publication(*, issue, by):
@@ -132,7 +163,7 @@ def request_pdf_rebuild(*, issue, by):
     """Record that the issue's stored PDF must be rendered again; return the new run, if any.
 
     Call it inside the transaction of the change, with the issue's row locked
-    (``workflow.record_correction``). A render step that has not finished yet stores its PDF
+    (``corrections.record_correction``). A render step that has not finished yet stores its PDF
     under that lock, after this change commits, and so renders it too
     (``edition.store_issue_pdf``); otherwise a correction run is created.
     """
@@ -147,7 +178,7 @@ def request_pdf_rebuild(*, issue, by):
 def _create_run(*, issue, kind, by):
     run = PublicationRun.objects.create(issue=issue, kind=kind, requested_by=by)
     PublicationStep.objects.bulk_create(
-        PublicationStep(run=run, position=position, name=name) for position, name in enumerate(RUN_STEPS[kind])
+        PublicationStep(run=run, position=position, name=name) for position, name in enumerate(steps_for(kind))
     )
     transaction.on_commit(partial(enqueue_run, run.pk))
     return run
@@ -184,12 +215,26 @@ def cancel_open_runs(issue, *, reason):
         run.save(update_fields=["state", "finished_at", "last_error", "updated_at"])
 
 
+# A run started before one of these transitions no longer stands for what is wanted.
+_STOPS_RUNS = {"unschedule": "the issue was unscheduled", "schedule": "the issue was scheduled anew",
+               "withdraw": "the issue was withdrawn"}  # fmt: skip
+
+
+def _stop_runs_on_transition(sender, *, issue, name, **kwargs):
+    if name in _STOPS_RUNS:
+        cancel_open_runs(issue, reason=_STOPS_RUNS[name])
+
+
+issue_transitioned.connect(_stop_runs_on_transition, dispatch_uid="digest.publishing.stop_runs")
+
+# Looked up by name: the task module builds on this one, so this one cannot import it.
+ADVANCE_RUN_TASK = "digest.tasks.advance_publication"
+
+
 def enqueue_run(run_id):
     """Ask a worker to advance the run. A broker outage only delays it: the beat re-queues it."""
-    from .tasks import advance_publication
-
     try:
-        advance_publication.delay(run_id)
+        current_app.tasks[ADVANCE_RUN_TASK].delay(run_id)
     except Exception:  # any broker failure: the database still holds the run
         logger.warning("Could not queue publication run %s; the next beat will.", run_id, exc_info=True)
 
@@ -247,7 +292,7 @@ def _execute_step(run_id, step_id):
             try:
                 with transaction.atomic():
                     _fault_injection(step.name)
-                    STEPS[step.name](run, issue)
+                    _step_function(step.name)(run, issue)
             except Exception as error:  # a step may fail in any way: record it
                 # The issue may have been unscheduled or withdrawn while the step ran.
                 issue.refresh_from_db()
@@ -268,6 +313,15 @@ def _execute_step(run_id, step_id):
             return
     # The failure is committed above; now tell the caller (the task retries with backoff).
     raise StepError(step.last_error, step.retry_at)
+
+
+def _step_function(name):
+    for step in _STEPS:
+        if step.name == name:
+            return step.function
+    # A step that a later release removed (a run older than the deploy): nothing left to do.
+    logger.warning("Step %s is no longer registered; it is marked done.", name)
+    return lambda run, issue: None
 
 
 def _cancel(run, step, reason):
@@ -309,7 +363,7 @@ def _fault_injection(step_name):
 
 
 def publish_due_issues(*, now=None, dry_run=False, enqueue=True):
-    """Start every scheduled issue that is due, re-queue every unfinished run, retry pending purges.
+    """Start every scheduled issue that is due and re-queue every unfinished run.
 
     Row locks (SKIP LOCKED) and the one-open-run constraint make concurrent calls safe:
     two beats, or a beat and an operator, never start two publications of one issue. A due
@@ -339,8 +393,6 @@ def publish_due_issues(*, now=None, dry_run=False, enqueue=True):
                 except IntegrityError:
                     continue  # another scheduler started it between our query and insert
     unfinished = list(PublicationRun.objects.filter(state__in=UNFINISHED_RUN_STATES).values_list("pk", flat=True))
-    if not dry_run:
-        retry_pending_purges()
     if enqueue and not dry_run:
         for run_id in unfinished:
             enqueue_run(run_id)

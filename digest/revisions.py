@@ -13,18 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from companies.models import Company
-from reader.page_cache import issue_page_paths
 from stories.models import Source, Story
 
+from .corrections import record_correction
 from .models import Issue, Placement
 from .protection import correcting_renames
-from .workflow import (
-    TransitionNotAllowed,
-    ensure_can_edit_issue,
-    ensure_can_edit_story,
-    is_correction,
-    record_correction,
-)
+from .workflow import TransitionNotAllowed, ensure_can_edit_issue, ensure_can_edit_story, is_correction
 
 _CHILDREN = {
     Story: (Source, "story_id", ["position", "title", "publisher", "url"]),
@@ -40,7 +34,6 @@ def restore_revision(*, obj, history_id, by):
         locked = model.objects.select_for_update().get(pk=obj.pk)
         _ensure_can_edit(by, locked)
         issue = _issue_of(locked)
-        previous_paths = issue_page_paths(issue) if is_correction(issue) else ()
         children = _children_as_of(locked, record) if model in _CHILDREN else None
         for field in _restorable_fields(model, record):
             setattr(locked, field, getattr(record, field))
@@ -64,7 +57,7 @@ def restore_revision(*, obj, history_id, by):
         issue = _issue_of(locked)
         if is_correction(issue):
             note = f"Restored “{locked}” to its version of {when}."
-            record_correction(issue=issue, by=by, note=note, previous_paths=previous_paths)
+            record_correction(issue=issue, by=by, note=note)
     return locked
 
 

@@ -1,4 +1,8 @@
-"""Celery entry points: they take ids, load objects, call the services, and own the retry policy."""
+"""Celery entry points: they take ids, load objects, call the services, and own the retry policy.
+
+Names are pinned: queued messages, the beat and the services that queue work by name
+(``publishing.ADVANCE_RUN_TASK``) refer to them.
+"""
 
 import logging
 
@@ -13,7 +17,14 @@ from .pdf import PDFRenderTimeout
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
+@shared_task(
+    name="digest.tasks.advance_publication",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    ignore_result=True,
+)
 def advance_publication(self, run_id):
     """Advance a publish run; retry a failed step at its backoff time."""
     try:
@@ -25,16 +36,20 @@ def advance_publication(self, run_id):
         raise self.retry(countdown=countdown) from error
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="digest.tasks.publish_due", ignore_result=True)
 def publish_due():
-    """The beat's minute: start due scheduled issues, re-queue unfinished runs, retry pending purges."""
+    """The beat's minute: start due scheduled issues, re-queue unfinished runs."""
     publishing.publish_due_issues()
 
 
 # A storage hiccup, a render slowed by a busy machine or overtaken by an edit is worth
 # another try; any other render error would fail the same way again.
 @shared_task(
-    autoretry_for=(OSError, PDFRenderTimeout, PDFContentChanged), retry_backoff=30, max_retries=3, ignore_result=True
+    name="digest.tasks.render_issue_pdf",
+    autoretry_for=(OSError, PDFRenderTimeout, PDFContentChanged),
+    retry_backoff=30,
+    max_retries=3,
+    ignore_result=True,
 )
 def render_issue_pdf(issue_id):
     """Render and store the PDF of a published issue, if its content changed.
@@ -56,13 +71,13 @@ def render_issue_pdf(issue_id):
 
 # No automatic retry: a render error is shown to staff, and a worker that dies leaves the
 # row "rendering" for the beat (resume_pdf_previews) to retry.
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name="digest.tasks.render_pdf_preview", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def render_pdf_preview(preview_id):
     """Render an issue's requested DRAFT PDF preview and store it."""
     edition_preview.render_preview(preview_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="digest.tasks.resume_pdf_previews", ignore_result=True)
 def resume_pdf_previews():
     """The beat's minute: queue previews no worker took, retry renders a dead worker left."""
     edition_preview.resume_previews()

@@ -4,6 +4,10 @@ Each transition is one function taking keyword arguments. It locks the issue row
 the current state and the user's permission, runs the pre-publish checklist where one is
 due, saves with ``update_fields``, writes the audit entry, and queues side effects with
 ``transaction.on_commit``. The admin, commands and tasks call these; none re-implement them.
+
+Each transition is announced with ``signals.issue_transitioned`` inside its transaction: the
+publish run (``publishing``) stops runs that no longer stand for what is wanted, the reader
+site purges what it showed. This module knows neither of them.
 """
 
 from dataclasses import dataclass
@@ -12,10 +16,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from reader.page_cache import queue_issue_purge
-
 from .checklist import run_checklist
-from .models import Correction, Issue, IssueEvent, IssueState
+from .models import Issue, IssueEvent, IssueState
+from .signals import issue_transitioned
 
 S = IssueState
 
@@ -112,11 +115,6 @@ def _checked(name, *, issue, by, comment, system, due=False):
     return transition, locked
 
 
-# A run started before one of these transitions no longer stands for what is wanted.
-_STOPS_RUNS = {"unschedule": "the issue was unscheduled", "schedule": "the issue was scheduled anew",
-               "withdraw": "the issue was withdrawn"}  # fmt: skip
-
-
 def _transition(name, *, issue, by, comment="", system=False, due=False, **changes):
     """Apply a transition under a row lock; ``system`` skips the permission check for the
     publish run and the scheduler, which act on a request already checked (``by`` may be None).
@@ -135,13 +133,9 @@ def _transition(name, *, issue, by, comment="", system=False, due=False, **chang
         IssueEvent.objects.create(
             issue=locked, actor=by, action=name, from_state=from_state, to_state=locked.state, comment=comment
         )
-        if name in _STOPS_RUNS:
-            from .publishing import cancel_open_runs  # publishing builds on this module
-
-            cancel_open_runs(locked, reason=_STOPS_RUNS[name])
-        if S.PUBLISHED in (from_state, locked.state):
-            # What the public sees changed: drop the cached pages that showed it.
-            queue_issue_purge(locked)
+        issue_transitioned.send(
+            sender=Issue, issue=locked, name=name, from_state=from_state, to_state=locked.state, by=by
+        )
     _refresh(issue, locked)
     return issue
 
@@ -180,21 +174,18 @@ def unschedule(*, issue, by, comment=""):
     return _transition("unschedule", issue=issue, by=by, comment=comment, publish_at=None)
 
 
-def publish(*, issue, by, comment=""):
-    """Publish the issue now: check, make it due, then start its durable publish run (returned).
+def make_due(*, issue, by, comment=""):
+    """Check that ``by`` may publish the issue now and make it due (``is_due``); return the locked row.
 
-    The issue turns published when the run's first step runs, on a worker.
+    Call it inside a transaction; the publish run (``publishing.publish``) then takes it live.
     """
-    from .publishing import start_publication  # publishing builds on this module
-
-    with transaction.atomic():
-        _, locked = _checked("publish", issue=issue, by=by, comment=comment.strip(), system=False)
-        now = timezone.now()
-        if locked.publish_at is None or locked.publish_at > now:
-            # "Now" is when it is due: the run publishes only a due issue (is_due).
-            Issue.objects.filter(pk=locked.pk).update(publish_at=now)
-            issue.publish_at = now
-        return start_publication(issue=issue, by=by)
+    _, locked = _checked("publish", issue=issue, by=by, comment=comment.strip(), system=False)
+    now = timezone.now()
+    if locked.publish_at is None or locked.publish_at > now:
+        # "Now" is when it is due: the run publishes only a due issue (is_due).
+        Issue.objects.filter(pk=locked.pk).update(publish_at=now)
+        locked.publish_at = issue.publish_at = now
+    return locked
 
 
 def publish_now(*, issue, by):
@@ -209,18 +200,6 @@ def withdraw(*, issue, by, comment):
 
 def back_to_draft(*, issue, by, comment=""):
     return _transition("back_to_draft", issue=issue, by=by, comment=comment)
-
-
-ACTIONS = {
-    "send_to_review": send_to_review,
-    "request_changes": request_changes,
-    "approve": approve,
-    "schedule": schedule,
-    "unschedule": unschedule,
-    "publish": publish,
-    "withdraw": withdraw,
-    "back_to_draft": back_to_draft,
-}
 
 
 # Editing content --------------------------------------------------------------------------
@@ -252,34 +231,3 @@ def ensure_can_edit_issue(user, issue):
 def ensure_can_edit_story(user, story):
     if not can_edit_story(user, story):
         raise PermissionDenied("Only publishers may change a story of a published issue.")
-
-
-def record_correction(*, issue, by, note, previous_paths=()):
-    """Record a public correction of a published issue, made by ``by``.
-
-    Call it in the transaction of the corrected change. The work the correction implies is
-    recorded with it: the purge of the pages that show the issue and a run that renders its
-    PDF again, both carried out after the commit and retried until done.
-
-    ``previous_paths``: ``issue_page_paths(issue)`` taken before the corrected change, so a
-    company, theme or tag the correction took off a story loses it from its page too.
-    """
-    from .publishing import request_pdf_rebuild  # publishing builds on this module
-
-    note = note.strip()
-    if not by.has_perm("digest.correct_issue"):
-        raise PermissionDenied("Only publishers may correct a published issue.")
-    if not note:
-        raise TransitionNotAllowed("A correction needs a short public note.")
-    with transaction.atomic():
-        # The row lock orders this correction with every PDF store (edition.store_issue_pdf).
-        locked = Issue.objects.select_for_update().get(pk=issue.pk)
-        if not is_correction(locked):
-            raise TransitionNotAllowed("Only a published issue takes corrections.")
-        correction = Correction.objects.create(issue=locked, note=note, created_by=by)
-        IssueEvent.objects.create(
-            issue=locked, actor=by, action="correct", from_state=locked.state, to_state=locked.state, comment=note
-        )
-        queue_issue_purge(locked, previous_paths=previous_paths)
-        request_pdf_rebuild(issue=locked, by=by)
-    return correction

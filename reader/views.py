@@ -1,24 +1,22 @@
 """The reader site: every public page starts from ``Issue.objects.published()``.
 
-The views live here, at the top of the dependency chain (digest → stories → companies),
-because every page needs to know which issues are published.
+The page of one issue is built by the core (``digest.issue_page``), which the newsroom's
+staff preview shares; the rest of the site is built here.
 """
 
-import math
 from itertools import groupby
 from string import ascii_uppercase
 
-from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.html import strip_tags
 from django.views.decorators.http import require_safe
 from taggit.models import Tag
 
 from companies.models import Company
+from digest.issue_page import issue_page
 from digest.models import Issue, IssueState, Placement, Section
 from digest.previews import InvalidShareLink, issue_for_share_token
 from digest.public import (
@@ -42,7 +40,6 @@ COMPANY_INDEX_PAGE_SIZE = 120
 INDEX_LETTERS = ["#", *ascii_uppercase]
 ALONGSIDE_WINDOW = 200  # a company's latest stories that "Often covered alongside" counts
 SEARCH_PAGE_SIZE = 20
-WORDS_PER_MINUTE = 230
 
 
 def _page(request, items, per_page):
@@ -53,92 +50,13 @@ def _page(request, items, per_page):
         raise Http404(f"There is no such page: {error}") from None
 
 
-def reading_minutes(*html_texts):
-    """Return the minutes an unhurried reader needs for the texts, at least one."""
-    words = sum(len(strip_tags(text).split()) for text in html_texts)
-    return max(1, math.ceil(words / WORDS_PER_MINUTE))
-
-
-def render_issue_page(request, issue, *, preview=False):
-    """Render an issue as readers see it; ``preview`` marks an unpublished view as a draft."""
-    # Plain lists (to_attr) rather than related managers: building a manager for each
-    # story and relation was a third of the page's rendering time.
-    placements = list(
-        Placement.objects.filter(issue=issue)
-        .select_related("story")
-        .prefetch_related(
-            Prefetch("story__companies", to_attr="company_list"),
-            Prefetch("story__themes", to_attr="theme_list"),
-            Prefetch("story__tags", to_attr="tag_list"),
-            Prefetch("story__sources", to_attr="source_list"),
-        )
-        .order_by("section", "position", "id")
-    )
-    sections = [
-        (section, [placement.story for placement in placements if placement.section == section]) for section in Section
-    ]
-    stories = [placement.story for placement in placements]
-    published = Issue.objects.published()
-    context = {
-        "issue": issue,
-        "sections": sections,
-        "corrections": issue.corrections.all(),
-        "preview": preview,
-        "reading_minutes": reading_minutes(
-            issue.week_in_review_html, issue.patterns_html, *(story.summary_html for story in stories)
-        ),
-        "previous_issue": published.before(issue).first(),
-        "next_issue": published.after(issue).first(),
-        "json_ld": _issue_json_ld(request, issue, stories),
-        "canonical_path": issue.get_absolute_url(),
-    }
-    response = render(request, "digest/issue_detail.html", context)
-    if preview:
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _issue_json_ld(request, issue, stories):
-    """Describe the issue for search engines (schema.org), from the objects already loaded."""
-    url = request.build_absolute_uri(issue.get_absolute_url())
-    return {
-        "@context": "https://schema.org",
-        "@type": "PublicationIssue",
-        "@id": url,
-        "url": url,
-        "name": issue.title,
-        "issueNumber": str(issue.number),
-        **({"datePublished": issue.published_at.isoformat()} if issue.published_at else {}),
-        "dateModified": issue.updated_at.isoformat(),
-        "description": strip_tags(issue.week_in_review_html).strip()[:300],
-        "isPartOf": {"@type": "Periodical", "name": settings.SITE_NAME, "url": request.build_absolute_uri("/")},
-        "hasPart": [
-            {
-                "@type": "Article",
-                "headline": story.title,
-                "url": f"{url}#{story.slug}",
-                "about": [
-                    {
-                        "@type": "Organization",
-                        "name": company.name,
-                        **({"url": company.website} if company.website else {}),
-                    }
-                    for company in story.company_list
-                ],
-            }
-            for story in stories
-        ],
-    }
-
-
 @require_safe
 @cache_public_page
 def home(request):
     issue = Issue.objects.latest_published()
     if issue is None:
         return render(request, "digest/issue_none.html")
-    return render_issue_page(request, issue)
+    return issue_page(request, issue)
 
 
 @require_safe
@@ -146,7 +64,7 @@ def home(request):
 def issue_detail(request, slug):
     issue = Issue.objects.published().filter(slug=slug).first()
     if issue is not None:
-        return render_issue_page(request, issue)
+        return issue_page(request, issue)
     if Issue.objects.filter(slug=slug, state=IssueState.WITHDRAWN).exists():
         return render(request, "410.html", status=410)
     raise Http404("No published issue at this address.")
@@ -159,7 +77,7 @@ def issue_share_preview(request, token):
         issue = issue_for_share_token(token)
     except InvalidShareLink:
         return render(request, "digest/share_link_invalid.html", status=403)
-    return render_issue_page(request, issue, preview=True)
+    return issue_page(request, issue, preview=True)
 
 
 @require_safe

@@ -9,9 +9,9 @@ import datetime
 from django.core.exceptions import ValidationError
 from taggit.models import Tag
 
+from digest.corrections import record_correction
 from digest.edition import store_issue_pdf
 from digest.models import IssueEvent, Section
-from digest.workflow import record_correction
 from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, SourceFactory, ThemeFactory, user_in_role
 
 PAYLOAD_TEMPLATES = [

@@ -2,8 +2,8 @@
 
 from django import forms
 
-from digest.workflow import is_correction, record_correction
-from reader.page_cache import issue_page_paths
+from digest.corrections import record_correction
+from digest.workflow import is_correction
 
 from .locking import VersionCheckedForm, VersionLockedAdmin
 
@@ -53,9 +53,7 @@ class CorrectionAdmin(VersionLockedAdmin):
 
     def save_model(self, request, obj, form, change):
         self.ensure_can_edit(request.user, obj)
-        # The pages the issue was on before this save (its companies change after save_model).
-        previous_paths = issue_page_paths(form.correction_issue) if form.correction_issue is not None else ()
         super().save_model(request, obj, form, change)
         if form.correction_issue is not None:
             note = form.cleaned_data["correction_note"]
-            record_correction(issue=form.correction_issue, by=request.user, note=note, previous_paths=previous_paths)
+            record_correction(issue=form.correction_issue, by=request.user, note=note)

@@ -10,15 +10,27 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from digest import previews, workflow
+from digest import previews, publishing, workflow
 from digest.checklist import run_checklist
+from digest.issue_page import issue_page
 from digest.models import Issue, Placement
-from reader.views import render_issue_page
 
 from .corrections import CorrectionAdmin
 from .edition import IssuePDFAdminMixin
 from .protection import ProtectPublishedAdmin
 from .revisions import RevisionsAdmin
+
+# The workflow buttons of an issue's page and the services they call.
+ACTIONS = {
+    "send_to_review": workflow.send_to_review,
+    "request_changes": workflow.request_changes,
+    "approve": workflow.approve,
+    "schedule": workflow.schedule,
+    "unschedule": workflow.unschedule,
+    "publish": publishing.publish,
+    "withdraw": workflow.withdraw,
+    "back_to_draft": workflow.back_to_draft,
+}
 
 
 class PlacementFormSet(BaseInlineFormSet):
@@ -164,7 +176,7 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
 
     def transition_view(self, request, object_id, name):
         issue = self._issue_or_404(request, object_id)
-        action = workflow.ACTIONS.get(name)
+        action = ACTIONS.get(name)
         if action is None:
             messages.error(request, "Unknown workflow action.")
             return self._back(issue)
@@ -193,7 +205,7 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
 
     def preview_view(self, request, object_id):
         issue = self._issue_or_404(request, object_id)
-        return render_issue_page(request, issue, preview=True)
+        return issue_page(request, issue, preview=True)
 
     def share_view(self, request, object_id):
         issue = self._issue_or_404(request, object_id)

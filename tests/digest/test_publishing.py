@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from digest import publishing, workflow
+from digest import corrections, publishing, workflow
 from digest.models import UNFINISHED_RUN_STATES, IssueEvent, IssueState, PublicationRun, RunState, StepStatus
 from digest.signals import issue_published
 from tests.factories import issue_with_stories, user_in_role
@@ -57,7 +57,7 @@ def steps_of(run):
 
 def test_publishing_records_a_run_and_completes_every_step_once(publisher, announcements, settings):
     issue = issue_with_stories(state=IssueState.APPROVED)
-    run = workflow.publish(issue=issue, by=publisher)
+    run = publishing.publish(issue=issue, by=publisher)
     issue.refresh_from_db()
     assert issue.state == IssueState.APPROVED  # nothing is live before a worker runs the steps
     assert steps_of(run) == [(name, StepStatus.PENDING, 0) for name in publishing.STEPS]
@@ -75,7 +75,7 @@ def test_publishing_records_a_run_and_completes_every_step_once(publisher, annou
 
 def test_running_a_run_again_has_no_further_effect(publisher, announcements):
     issue = issue_with_stories(state=IssueState.APPROVED)
-    run = workflow.publish(issue=issue, by=publisher)
+    run = publishing.publish(issue=issue, by=publisher)
     publishing.advance_run(run.pk)
     issue.refresh_from_db()
     published_at = issue.published_at
@@ -90,7 +90,7 @@ def test_running_a_run_again_has_no_further_effect(publisher, announcements):
 
 def test_clicking_publish_twice_makes_one_run(publisher):
     issue = issue_with_stories(state=IssueState.APPROVED)
-    assert workflow.publish(issue=issue, by=publisher) == workflow.publish(issue=issue, by=publisher)
+    assert publishing.publish(issue=issue, by=publisher) == publishing.publish(issue=issue, by=publisher)
     assert PublicationRun.objects.count() == 1
 
 
@@ -100,7 +100,7 @@ def test_a_failing_step_backs_off_fails_the_run_and_retries_after_the_fix(
     settings.PUBLISHING_MAX_ATTEMPTS = 3
     settings.PUBLISHING_RETRY_BACKOFF_SECONDS = 0
     issue = issue_with_stories(state=IssueState.APPROVED)
-    run = workflow.publish(issue=issue, by=publisher)
+    run = publishing.publish(issue=issue, by=publisher)
     for attempt in range(1, 4):
         with pytest.raises(publishing.StepError) as error:
             publishing.advance_run(run.pk)
@@ -132,7 +132,7 @@ def test_backoff_grows_and_is_capped(settings):
 
 def test_a_step_waits_for_its_retry_time(publisher, failing_announcement, settings):
     settings.PUBLISHING_RETRY_BACKOFF_SECONDS = 300
-    run = workflow.publish(issue=issue_with_stories(state=IssueState.APPROVED), by=publisher)
+    run = publishing.publish(issue=issue_with_stories(state=IssueState.APPROVED), by=publisher)
     with pytest.raises(publishing.StepError):
         publishing.advance_run(run.pk)
     failing_announcement["down"] = False
@@ -143,7 +143,7 @@ def test_a_step_waits_for_its_retry_time(publisher, failing_announcement, settin
 
 def test_checklist_failing_at_publication_time_fails_the_run_for_good(publisher):
     issue = issue_with_stories(state=IssueState.APPROVED)
-    run = workflow.publish(issue=issue, by=publisher)
+    run = publishing.publish(issue=issue, by=publisher)
     issue.week_in_review = ""
     issue.save()
     with pytest.raises(publishing.StepError) as error:
@@ -235,7 +235,7 @@ def test_publishing_report_lists_overdue_failed_and_scheduled(client, publisher,
     now = timezone.now()
     overdue = issue_with_stories(state=IssueState.SCHEDULED, publish_at=now - datetime.timedelta(minutes=10))
     upcoming = issue_with_stories(state=IssueState.SCHEDULED, publish_at=now + datetime.timedelta(days=1))
-    failed = workflow.publish(issue=issue_with_stories(state=IssueState.APPROVED), by=publisher)
+    failed = publishing.publish(issue=issue_with_stories(state=IssueState.APPROVED), by=publisher)
     with pytest.raises(publishing.StepError):
         publishing.advance_run(failed.pk)
     client.force_login(publisher)
@@ -251,7 +251,7 @@ def test_publishing_report_lists_overdue_failed_and_scheduled(client, publisher,
 
 def test_the_run_stores_the_pdf_and_a_correction_renders_it_again(publisher, django_capture_on_commit_callbacks):
     issue = issue_with_stories(state=IssueState.APPROVED, week_in_review="First words.")
-    run = workflow.publish(issue=issue, by=publisher)
+    run = publishing.publish(issue=issue, by=publisher)
     publishing.advance_run(run.pk)
     issue.refresh_from_db()
     first_hash = issue.pdf_content_hash
@@ -259,7 +259,7 @@ def test_the_run_stores_the_pdf_and_a_correction_renders_it_again(publisher, dja
     issue.week_in_review = "Corrected words."
     issue.save()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.record_correction(issue=issue, by=publisher, note="Reworded the review")
+        corrections.record_correction(issue=issue, by=publisher, note="Reworded the review")
     issue.refresh_from_db()
     assert issue.pdf_content_hash != first_hash
 
@@ -287,7 +287,7 @@ def test_unscheduling_stops_a_run_that_a_dead_worker_left_running(publisher, ann
 def test_withdrawing_stops_the_rest_of_a_run(publisher, announcements, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     issue = issue_with_stories(state=IssueState.APPROVED)
-    run = workflow.publish(issue=issue, by=publisher)
+    run = publishing.publish(issue=issue, by=publisher)
     step = publishing._claim_next_step(run.pk)
     publishing._execute_step(run.pk, step.pk)  # live; the worker dies before the PDF
     publishing._claim_next_step(run.pk)
@@ -356,7 +356,7 @@ def test_rescheduling_for_later_stops_the_run_of_the_earlier_time(publisher):
 def failed_publication(publisher):
     """An approved issue whose "Publish now" failed for good at publication time."""
     issue = issue_with_stories(state=IssueState.APPROVED)
-    run = workflow.publish(issue=issue, by=publisher)
+    run = publishing.publish(issue=issue, by=publisher)
     text = issue.week_in_review
     issue.week_in_review = ""
     issue.save()
@@ -369,7 +369,7 @@ def failed_publication(publisher):
 
 def test_publish_now_after_a_failed_run_starts_a_new_run(publisher):
     issue, failed = failed_publication(publisher)
-    run = workflow.publish(issue=issue, by=publisher)
+    run = publishing.publish(issue=issue, by=publisher)
     assert run.pk != failed.pk
     publishing.advance_run(run.pk)
     issue.refresh_from_db()
@@ -413,7 +413,7 @@ def run_of(issue):
 def published_issue(publisher, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     issue = issue_with_stories(state=IssueState.APPROVED, week_in_review="First words.")
-    publishing.advance_run(workflow.publish(issue=issue, by=publisher).pk)
+    publishing.advance_run(publishing.publish(issue=issue, by=publisher).pk)
     issue.refresh_from_db()
     return issue
 
@@ -423,7 +423,7 @@ def test_a_correction_records_its_pdf_rebuild_in_the_database(publisher, publish
     first_hash = published_issue.pdf_content_hash
     published_issue.week_in_review = "Corrected words."
     published_issue.save()
-    workflow.record_correction(issue=published_issue, by=publisher, note="Reworded the review")
+    corrections.record_correction(issue=published_issue, by=publisher, note="Reworded the review")
     run = run_of(published_issue)
     assert run.kind == "correction" and run.state == RunState.PENDING
     assert [step.name for step in run.steps.all()] == ["render_pdf"]
@@ -439,14 +439,14 @@ def test_a_correction_records_its_pdf_rebuild_in_the_database(publisher, publish
 def test_a_correction_while_the_publication_run_is_still_open_rebuilds_the_pdf(publisher, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     issue = issue_with_stories(state=IssueState.APPROVED, week_in_review="First words.")
-    run = workflow.publish(issue=issue, by=publisher)
+    run = publishing.publish(issue=issue, by=publisher)
     for _ in range(2):  # mark_published, render_pdf: done; purge and notify still to come
         publishing._execute_step(run.pk, publishing._claim_next_step(run.pk).pk)
     issue.refresh_from_db()
     first_hash = issue.pdf_content_hash
     issue.week_in_review = "Corrected words."
     issue.save()
-    workflow.record_correction(issue=issue, by=publisher, note="Reworded the review")
+    corrections.record_correction(issue=issue, by=publisher, note="Reworded the review")
     for open_run in PublicationRun.objects.filter(issue=issue, state__in=UNFINISHED_RUN_STATES):
         publishing.advance_run(open_run.pk)
     issue.refresh_from_db()
@@ -455,7 +455,7 @@ def test_a_correction_while_the_publication_run_is_still_open_rebuilds_the_pdf(p
 
 
 def test_correction_runs_are_shown_in_the_admin(client, publisher, published_issue):
-    workflow.record_correction(issue=published_issue, by=publisher, note="Reworded the review")
+    corrections.record_correction(issue=published_issue, by=publisher, note="Reworded the review")
     client.force_login(publisher)
     html = client.get(reverse("admin:digest_publicationrun_changelist")).content.decode()
     assert '<td class="field-kind">Correction</td>' in html and "render_pdf" in html

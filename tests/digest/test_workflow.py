@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from digest import workflow
+from digest import corrections, workflow
 from digest.models import Correction, IssueEvent, IssueState
 from tests.factories import UserFactory, issue_with_stories, user_in_role
 
@@ -131,14 +131,14 @@ def test_corrections_need_a_publisher_a_note_and_a_published_issue():
     publisher, editor = user_in_role("Publisher"), user_in_role("Editor")
     issue = issue_with_stories(published=True)
     with pytest.raises(PermissionDenied):
-        workflow.record_correction(issue=issue, by=editor, note="Fixed a typo")
+        corrections.record_correction(issue=issue, by=editor, note="Fixed a typo")
     with pytest.raises(workflow.TransitionNotAllowed, match="short public note"):
-        workflow.record_correction(issue=issue, by=publisher, note=" ")
+        corrections.record_correction(issue=issue, by=publisher, note=" ")
     draft = issue_with_stories()
     with pytest.raises(workflow.TransitionNotAllowed, match="Only a published issue"):
-        workflow.record_correction(issue=draft, by=publisher, note="x")
+        corrections.record_correction(issue=draft, by=publisher, note="x")
     assert not Correction.objects.exists()
-    workflow.record_correction(issue=issue, by=publisher, note="Fixed the company name")
+    corrections.record_correction(issue=issue, by=publisher, note="Fixed the company name")
     assert list(issue.corrections.values_list("note", flat=True)) == ["Fixed the company name"]
     assert IssueEvent.objects.get().action == "correct"
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from digest import workflow
+from digest import publishing, workflow
 from digest.models import Issue, IssueEvent, IssueState, PagePurge, PublicationRun, RunKind, RunState, StepStatus
 from tests.factories import issue_with_stories, user_in_role
 
@@ -46,7 +46,7 @@ def test_publish_now_goes_live_within_seconds(redis_pair, publisher, client):
     redis_pair.worker()
     issue = issue_with_stories(state=IssueState.APPROVED)
     started = time.monotonic()
-    workflow.publish(issue=issue, by=publisher)
+    publishing.publish(issue=issue, by=publisher)
     wait_for(lambda: completed(issue), 20, "the run to complete")
     assert time.monotonic() - started < 10
     assert client.get(issue.get_absolute_url()).status_code == 200
@@ -71,7 +71,7 @@ def test_a_scheduled_issue_goes_live_once_through_the_beat(redis_pair, publisher
 def test_a_worker_killed_mid_step_is_resumed_with_effects_exactly_once(redis_pair, publisher):
     worker = redis_pair.worker(PUBLISHING_FAULT_DELAYS='{"render_pdf": 30}')
     issue = issue_with_stories(state=IssueState.APPROVED)
-    workflow.publish(issue=issue, by=publisher)
+    publishing.publish(issue=issue, by=publisher)
     wait_for(lambda: step(issue, "render_pdf").status == StepStatus.RUNNING, 20, "the slow step to start")
     issue.refresh_from_db()
     published_at = issue.published_at
@@ -120,7 +120,7 @@ def test_redis_down_when_publishing_loses_nothing(services, publisher):
 def test_a_failing_step_fails_the_run_visibly_and_retry_works_after_the_fix(redis_pair, publisher):
     worker = redis_pair.worker(PDF_RENDER_TIMEOUT="0.001")  # every render is stopped: the step fails
     issue = issue_with_stories(state=IssueState.APPROVED)
-    workflow.publish(issue=issue, by=publisher)
+    publishing.publish(issue=issue, by=publisher)
     wait_for(lambda: run_of(issue).state == RunState.FAILED, 30, "the run to fail after its retries")
     run = run_of(issue)
     render = run.steps.get(name="render_pdf")
@@ -147,7 +147,7 @@ def test_a_cache_outage_while_publishing_delays_the_purge_but_not_the_publicatio
     services.worker()
     cache.stop()
     issue = issue_with_stories(state=IssueState.APPROVED)
-    workflow.publish(issue=issue, by=publisher)
+    publishing.publish(issue=issue, by=publisher)
     wait_for(lambda: completed(issue), 30, "the run to complete")
     assert PagePurge.objects.filter(last_error__contains="ConnectionError").exists()
     admin = Client()
@@ -189,7 +189,7 @@ def test_a_correction_while_the_cache_is_unreachable_is_saved_purged_later_and_r
     services.use(broker=broker, cache=cache)
     services.worker()
     issue = issue_with_stories(state=IssueState.APPROVED)
-    workflow.publish(issue=issue, by=publisher)
+    publishing.publish(issue=issue, by=publisher)
     wait_for(lambda: completed(issue), 30, "the publication")
     issue.refresh_from_db()
     first_pdf = issue.pdf_content_hash

@@ -218,13 +218,13 @@ def test_made_up_query_strings_are_not_cached(client, site, django_assert_max_nu
 
 def test_the_publication_run_purges_the_pages_it_changes(client, site):
     """Through the workflow's own publish run, not a simulated one."""
-    from digest import publishing, workflow
+    from digest import publishing
     from tests.factories import user_in_role
 
     warm(client, ["/", "/issues/", "/companies/netflix/", "/feed/", site["second"].get_absolute_url()])
     third = IssueFactory(state=IssueState.APPROVED, title="Third issue")
     PlacementFactory(issue=third, story__title="Brand new story", story__companies=[site["netflix"]])
-    run = workflow.publish(issue=third, by=user_in_role("Publisher"))
+    run = publishing.publish(issue=third, by=user_in_role("Publisher"))
     publishing.advance_run(run.pk)
     assert '<h1 id="issue-title">Third issue</h1>' in text(client, "/")
     assert "Third issue" in text(client, "/issues/") and "Third issue" in text(client, "/feed/")
@@ -234,14 +234,14 @@ def test_the_publication_run_purges_the_pages_it_changes(client, site):
 
 def test_workflow_withdrawal_and_correction_purge_the_pages(client, site, django_capture_on_commit_callbacks):
     """The workflow's own withdraw and record_correction queue the purge on commit."""
-    from digest import workflow
+    from digest import corrections, workflow
     from tests.factories import user_in_role
 
     publisher = user_in_role("Publisher")
     first_url, second_url = site["first"].get_absolute_url(), site["second"].get_absolute_url()
     warm(client, [first_url, "/", "/companies/netflix/"])
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.record_correction(issue=site["first"], by=publisher, note="Fixed a company name.")
+        corrections.record_correction(issue=site["first"], by=publisher, note="Fixed a company name.")
     assert "Fixed a company name." in text(client, first_url)
     with django_capture_on_commit_callbacks(execute=True):
         workflow.withdraw(issue=site["second"], by=publisher, comment="Legal asked us to.")

@@ -89,9 +89,14 @@ def register_step(name, function, *, kinds=(RunKind.PUBLISH,), before=None):
     Outer apps register from their ``AppConfig.ready()``; registering a name again replaces it.
     """
     step = Step(name, function, frozenset(kinds))
-    _STEPS[:] = [existing for existing in _STEPS if existing.name != name]
+    unregister_step(name)
     names = [existing.name for existing in _STEPS]
     _STEPS.insert(names.index(before) if before in names else len(_STEPS), step)
+
+
+def unregister_step(name):
+    """Remove a step from the runs created from now on (runs already created still list it)."""
+    _STEPS[:] = [step for step in _STEPS if step.name != name]
 
 
 def steps_for(kind):
@@ -139,6 +144,19 @@ def publish(*, issue, by, comment=""):
     with transaction.atomic():
         workflow.make_due(issue=issue, by=by, comment=comment)
         return start_publication(issue=issue, by=by)
+
+
+# Every workflow action by name, "Publish now" included: what the newsroom's buttons call.
+ACTIONS = {
+    "send_to_review": workflow.send_to_review,
+    "request_changes": workflow.request_changes,
+    "approve": workflow.approve,
+    "schedule": workflow.schedule,
+    "unschedule": workflow.unschedule,
+    "publish": publish,
+    "withdraw": workflow.withdraw,
+    "back_to_draft": workflow.back_to_draft,
+}
 
 
 def start_publication(*, issue, by):

@@ -20,18 +20,6 @@ from .edition import IssuePDFAdminMixin
 from .protection import ProtectPublishedAdmin
 from .revisions import RevisionsAdmin
 
-# The workflow buttons of an issue's page and the services they call.
-ACTIONS = {
-    "send_to_review": workflow.send_to_review,
-    "request_changes": workflow.request_changes,
-    "approve": workflow.approve,
-    "schedule": workflow.schedule,
-    "unschedule": workflow.unschedule,
-    "publish": publishing.publish,
-    "withdraw": workflow.withdraw,
-    "back_to_draft": workflow.back_to_draft,
-}
-
 
 class PlacementFormSet(BaseInlineFormSet):
     """Label each row's story from the rows already loaded.
@@ -176,7 +164,7 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
 
     def transition_view(self, request, object_id, name):
         issue = self._issue_or_404(request, object_id)
-        action = ACTIONS.get(name)
+        action = publishing.ACTIONS.get(name)
         if action is None:
             messages.error(request, "Unknown workflow action.")
             return self._back(issue)

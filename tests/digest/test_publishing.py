@@ -12,7 +12,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from digest import corrections, publishing, workflow
-from digest.models import UNFINISHED_RUN_STATES, IssueEvent, IssueState, PublicationRun, RunState, StepStatus
+from digest.models import UNFINISHED_RUN_STATES, IssueEvent, IssueState, PublicationRun, RunKind, RunState, StepStatus
 from digest.signals import issue_published
 from tests.factories import issue_with_stories, user_in_role
 
@@ -60,17 +60,53 @@ def test_publishing_records_a_run_and_completes_every_step_once(publisher, annou
     run = publishing.publish(issue=issue, by=publisher)
     issue.refresh_from_db()
     assert issue.state == IssueState.APPROVED  # nothing is live before a worker runs the steps
-    assert steps_of(run) == [(name, StepStatus.PENDING, 0) for name in publishing.STEPS]
+    assert steps_of(run) == [(name, StepStatus.PENDING, 0) for name in publishing.steps_for(RunKind.PUBLISH)]
 
     publishing.advance_run(run.pk)
     run.refresh_from_db()
     issue.refresh_from_db()
     assert run.state == RunState.COMPLETED and run.finished_at is not None
-    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.STEPS]
+    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.steps_for(RunKind.PUBLISH)]
     assert issue.state == IssueState.PUBLISHED and issue.published_at is not None
     assert announcements == [(issue.pk, run.pk)]
     event = IssueEvent.objects.get(action="publish")
     assert event.actor == publisher
+
+
+@pytest.fixture
+def outer_room_step():
+    """A step an outer room (the newsletter, say) registers from its AppConfig.ready()."""
+    calls = []
+
+    def send_mailing(run, issue):
+        issue.refresh_from_db()
+        calls.append((issue.pk, issue.state, bool(issue.pdf)))
+
+    publishing.register_step("send_mailing", send_mailing, before="notify")
+    yield calls
+    publishing.unregister_step("send_mailing")
+
+
+def test_an_outer_room_adds_a_step_to_new_publication_runs(publisher, outer_room_step, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    assert publishing.steps_for(RunKind.PUBLISH) == ["mark_published", "render_pdf", "send_mailing", "notify"]
+    assert publishing.steps_for(RunKind.CORRECTION) == ["render_pdf"]
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    run = publishing.publish(issue=issue, by=publisher)
+    publishing.advance_run(run.pk)
+    # It ran once, after the issue went live and its PDF was stored.
+    assert outer_room_step == [(issue.pk, IssueState.PUBLISHED, True)]
+    assert [name for name, *_ in steps_of(run)] == ["mark_published", "render_pdf", "send_mailing", "notify"]
+
+
+def test_a_run_whose_step_is_no_longer_registered_still_completes(publisher, outer_room_step, announcements):
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    run = publishing.publish(issue=issue, by=publisher)
+    publishing.unregister_step("send_mailing")  # a release removed it while the run waited
+    publishing.advance_run(run.pk)
+    run.refresh_from_db()
+    assert run.state == RunState.COMPLETED
+    assert outer_room_step == [] and announcements == [(issue.pk, run.pk)]
 
 
 def test_running_a_run_again_has_no_further_effect(publisher, announcements):
@@ -85,7 +121,7 @@ def test_running_a_run_again_has_no_further_effect(publisher, announcements):
     assert issue.published_at == published_at
     assert len(announcements) == 1
     assert IssueEvent.objects.filter(action="publish").count() == 1
-    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.STEPS]
+    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.steps_for(RunKind.PUBLISH)]
 
 
 def test_clicking_publish_twice_makes_one_run(publisher):

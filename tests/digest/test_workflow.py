@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from digest import corrections, workflow
+from digest import corrections, publishing, workflow
 from digest.models import Correction, IssueEvent, IssueState
 from tests.factories import UserFactory, issue_with_stories, user_in_role
 
@@ -36,7 +36,7 @@ def call(django_capture_on_commit_callbacks):
         if name == "schedule":
             kwargs["publish_at"] = timezone.now() + datetime.timedelta(days=1)
         with django_capture_on_commit_callbacks(execute=True):
-            return workflow.ACTIONS[name](**kwargs)
+            return publishing.ACTIONS[name](**kwargs)
 
     return call
 

@@ -33,7 +33,7 @@ def publishing_stack(*, load_demo=False):
     if load_demo:
         manage(ENV, "load_demo", "--no-admin")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "digest", "worker", "--beat", "--concurrency=2", "--loglevel=WARNING",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "--concurrency=2", "--loglevel=WARNING",
          "--schedule", str(ROOT / "var" / "bench-beat")],
         cwd=ROOT, env=ENV,
     )  # fmt: skip

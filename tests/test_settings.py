@@ -66,3 +66,20 @@ def test_every_timeout_fits_inside_the_one_that_stops_it():
     assert broker_wait < gunicorn["timeout"] <= 30
     # A render is stopped by its own timeout before Celery's soft, then hard, time limit.
     assert settings.PDF_RENDER_TIMEOUT < settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_the_deploy_commands_of_earlier_releases_keep_working():
+    """``DJANGO_SETTINGS_MODULE=digest.settings``, ``gunicorn digest.wsgi`` and ``celery -A digest``."""
+    program = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from celery.app.utils import find_app; import digest.wsgi; "
+        "print(settings.ROOT_URLCONF, type(digest.wsgi.application).__name__, find_app('digest').main, "
+        "'digest.tasks.advance_publication' in find_app('digest').tasks)"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "ALLOWED_HOSTS")}
+    env |= {"DJANGO_SETTINGS_MODULE": "digest.settings", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "example.com"}
+    result = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["config.urls", "WSGIHandler", "digest", "True"]

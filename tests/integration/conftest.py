@@ -74,7 +74,7 @@ class Worker:
     def __init__(self, env, directory, name):
         self.env, self.log = env, directory / f"{name}.log"
         self.command = [
-            sys.executable, "-m", "celery", "-A", "digest", "worker", "--beat", "--pool=solo",
+            sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "--pool=solo",
             "--schedule", str(directory / f"{name}-beat"), "--hostname", f"{name}@%h", "--loglevel=INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip

@@ -14,6 +14,7 @@ from digest import previews, publishing, workflow
 from digest.checklist import run_checklist
 from digest.issue_page import issue_page
 from digest.models import Issue, Placement
+from newsroom.panels import issue_panels
 
 from .corrections import CorrectionAdmin
 from .edition import IssuePDFAdminMixin
@@ -150,6 +151,7 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
                 "site_time_zone": settings.TIME_ZONE,
                 "can_share": request.user.has_perm("digest.publish_issue"),
                 "share_days": previews.DEFAULT_DAYS,
+                "panels": issue_panels(request, issue),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 

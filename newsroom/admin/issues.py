@@ -2,6 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
@@ -140,10 +141,15 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
     def change_view(self, request, object_id, form_url="", extra_context=None):
         issue = self.get_object(request, object_id)
         if issue is not None:
+            typed = self._typed_workflow_input(request, issue)
             extra_context = {
                 **(extra_context or {}),
                 "checklist": run_checklist(issue),
-                "transitions": workflow.available_transitions(issue, request.user),
+                "transitions": [
+                    (transition, typed["comments"].get(transition.name, ""))
+                    for transition in workflow.available_transitions(issue, request.user)
+                ],
+                "typed_publish_at": typed["publish_at"],
                 "events": issue.events.select_related("actor")[:50],
                 "corrections": issue.corrections.all(),
                 "runs": issue.publication_runs.prefetch_related("steps")[:5],
@@ -154,6 +160,64 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
                 "panels": issue_panels(request, issue),
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Take a workflow button of the change form: save what was typed first, then move the issue.
+
+        The buttons belong to the change form, so one POST carries the edits and the
+        transition. A changed form is saved as the Save button would (same validation, same
+        version check); a refused save shows the form again with everything typed, and the
+        issue does not move. A page the user may only view, or a form with nothing changed,
+        moves the issue without saving.
+        """
+        name = request.POST.get(TRANSITION_FIELD) if request.method == "POST" and object_id else None
+        if name is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        issue = self.get_object(request, unquote(object_id))
+        if issue is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        if not self.has_view_permission(request, issue):
+            raise PermissionDenied
+        if self.has_change_permission(request, issue) and self._typed_changes(request, issue):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        self._take_transition(request, issue, name, **self._posted_transition_input(request, name))
+        return self._back(issue)
+
+    def response_change(self, request, obj):
+        name = request.POST.get(TRANSITION_FIELD)
+        if name is None:
+            return super().response_change(request, obj)
+        # Saved inside the admin's transaction: the transition sees what was just typed, and a
+        # refused transition (its own savepoint) leaves the save in place.
+        messages.success(request, f"Saved your changes to issue #{obj.number}.")
+        self._take_transition(request, obj, name, **self._posted_transition_input(request, name))
+        return self._back(obj)
+
+    def _typed_changes(self, request, issue):
+        """Whether the posted change form differs from the issue as stored, inlines included."""
+        fields = flatten_fieldsets(self.get_fieldsets(request, issue))
+        form = self.get_form(request, issue, change=True, fields=fields)(request.POST, request.FILES, instance=issue)
+        if any(_differs(form[name]) for name in form.changed_data if name != "seen_version"):
+            return True
+        formsets, _ = self._create_formsets(request, issue, change=True)
+        return any(formset.has_changed() for formset in formsets)
+
+    def _posted_transition_input(self, request, name):
+        return {
+            "comment": request.POST.get(f"_comment_{name}", ""),
+            "publish_at": request.POST.get("_publish_at", ""),
+        }
+
+    def _typed_workflow_input(self, request, issue):
+        """What was typed into the workflow boxes, to show again: a refused save or transition keeps it."""
+        if request.method == "POST":
+            post = request.POST
+            comments = {
+                key.removeprefix("_comment_"): value for key, value in post.items() if key.startswith("_comment_")
+            }
+            return {"comments": comments, "publish_at": post.get("_publish_at", "")}
+        kept = request.session.pop(_kept_key(issue), None) if hasattr(request, "session") else None
+        return kept or {"comments": {}, "publish_at": ""}
 
     def _issue_or_404(self, request, object_id):
         issue = get_object_or_404(Issue, pk=object_id)
@@ -166,14 +230,25 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
 
     def transition_view(self, request, object_id, name):
         issue = self._issue_or_404(request, object_id)
+        post = request.POST
+        self._take_transition(
+            request, issue, name, comment=post.get("comment", ""), publish_at=post.get("publish_at", "")
+        )
+        return self._back(issue)
+
+    def _take_transition(self, request, issue, name, *, comment, publish_at):
+        """Call the workflow action ``name`` and say how it went; return whether the issue moved.
+
+        A refused action keeps its comment and time for the page shown next.
+        """
         action = publishing.ACTIONS.get(name)
         if action is None:
             messages.error(request, "Unknown workflow action.")
-            return self._back(issue)
-        kwargs = {"issue": issue, "by": request.user, "comment": request.POST.get("comment", "")}
+            return False
+        kwargs = {"issue": issue, "by": request.user, "comment": comment}
         try:
             if name == "schedule":
-                kwargs["publish_at"] = _parse_local_datetime(request.POST.get("publish_at", ""))
+                kwargs["publish_at"] = _parse_local_datetime(publish_at)
             action(**kwargs)
         except workflow.ChecklistFailed as error:
             messages.error(request, f"“{workflow.TRANSITIONS[name].label}” is blocked until these are fixed:")
@@ -191,7 +266,10 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
                 )
             else:
                 messages.success(request, f"Issue #{issue.number} is now {issue.get_state_display().lower()}.")
-        return self._back(issue)
+            return True
+        if comment.strip() or publish_at:
+            request.session[_kept_key(issue)] = {"comments": {name: comment}, "publish_at": publish_at}
+        return False
 
     def preview_view(self, request, object_id):
         issue = self._issue_or_404(request, object_id)
@@ -220,8 +298,25 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
         return self._back(issue)
 
 
+TRANSITION_FIELD = "_transition"
+
+
+def _kept_key(issue):
+    return f"newsroom.issue.{issue.pk}.workflow_input"
+
+
+def _differs(bound_field):
+    """Whether a changed field really differs, not only in the line ends a browser sends (CRLF)."""
+    initial, data = bound_field.initial, bound_field.data
+    if isinstance(initial, str) and isinstance(data, str):
+        return initial.replace("\r\n", "\n").strip() != data.replace("\r\n", "\n").strip()
+    return True
+
+
 def _parse_local_datetime(value):
-    """Read an <input type=datetime-local> value as a time in the site's time zone."""
+    """Read an <input type=datetime-local> value as a time in the site's time zone; None when empty."""
+    if not value.strip():
+        return None
     try:
         naive = datetime.datetime.fromisoformat(value)
     except ValueError:

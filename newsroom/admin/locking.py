@@ -50,6 +50,10 @@ class VersionLockedAdmin:
 
     form = VersionCheckedForm
 
+    class Media:
+        # Leaving the form with unsaved changes asks first.
+        js = ["newsroom/unsaved-changes.js"]
+
     def save_model(self, request, obj, form, change):
         if change:
             obj.version += 1

@@ -30,10 +30,10 @@ def choose_autocomplete(page, field_id, search, option):
 
 
 def workflow_action(page, name, comment=""):
-    form = page.locator(f"form.transition-{name}")
+    controls = page.locator(f".transition-{name}")
     if comment:
-        form.locator("textarea").fill(comment)
-    form.locator("button").click()
+        controls.locator("textarea").fill(comment)
+    controls.locator("button").click()
 
 
 def test_story_to_published_issue_to_correction(new_page, live_server):

@@ -216,8 +216,7 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
                 key.removeprefix("_comment_"): value for key, value in post.items() if key.startswith("_comment_")
             }
             return {"comments": comments, "publish_at": post.get("_publish_at", "")}
-        kept = request.session.pop(_kept_key(issue), None) if hasattr(request, "session") else None
-        return kept or {"comments": {}, "publish_at": ""}
+        return request.session.pop(_kept_key(issue), None) or {"comments": {}, "publish_at": ""}
 
     def _issue_or_404(self, request, object_id):
         issue = get_object_or_404(Issue, pk=object_id)

@@ -5,7 +5,7 @@
 The production stack of bench/publish.py (gunicorn, a Celery worker with beat, PostgreSQL,
 Redis, all on 127.0.0.1). wrk keeps 200 connections busy on the demo issue page, the home
 page, the archive and a search for a bounded time, while this process publishes a new issue
-through ``digest.workflow.publish`` (the worker runs the publication) and then edits one of
+through ``digest.publishing.publish`` (the worker runs the publication) and then edits one of
 its stories with a correction (``digest.corrections.record_correction``). After each event,
 once it has committed (publication: its run completed; correction: the transaction), the
 pages are fetched once and must already show the change: the purge left no stale copy.

@@ -25,7 +25,7 @@ def publishing_stack(*, load_demo=False):
     """Migrate, then run a Celery worker with beat and gunicorn; yield the site's base URL.
 
     This process's Django is set up on the same database and Redis, to publish through
-    ``digest.workflow`` as the admin would.
+    ``digest.publishing`` as the admin would.
     """
     ensure_database(ENV)
     manage(ENV, "migrate", "--noinput")

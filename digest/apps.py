@@ -9,4 +9,5 @@ class DigestConfig(AppConfig):
     def ready(self):
         # The publish run stops runs on unschedule and withdraw (a receiver of the workflow's
         # signal), and its tasks are looked up by name: both must be loaded in every process.
-        from . import publishing, tasks  # noqa: F401
+        # The approval's receivers send a changed approved issue back to review.
+        from . import approval, publishing, tasks  # noqa: F401

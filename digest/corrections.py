@@ -10,6 +10,7 @@ it implies is carried out by workers after the commit and never lost to a broker
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from .fingerprint import fingerprint, issue_content
 from .models import Correction, Issue, IssueEvent
 from .publishing import request_pdf_rebuild
 from .signals import issue_corrected
@@ -35,6 +36,10 @@ def record_correction(*, issue, by, note):
         IssueEvent.objects.create(
             issue=locked, actor=by, action="correct", from_state=locked.state, to_state=locked.state, comment=note
         )
+        # What readers see now is what stands approved: a later check compares with this.
+        locked.approved_content = issue_content(locked)
+        locked.approved_fingerprint = fingerprint(locked.approved_content)
+        locked.save(update_fields=["approved_content", "approved_fingerprint"])
         issue_corrected.send(sender=Issue, issue=locked, correction=correction, by=by)
         request_pdf_rebuild(issue=locked, by=by)
     return correction

@@ -42,12 +42,12 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils.text import slugify
 
 from companies.models import Company
 from stories.models import Source, Story, Theme, validate_tag_names
 
+from .approval import content_edit
 from .corrections import record_correction
 from .models import Issue, Placement, Section
 from .workflow import is_correction
@@ -388,7 +388,8 @@ def import_issue(text, *, replace=False, correction="", by=None):
     The issue and its stories get a new version, so forms opened before conflict.
     """
     parsed = parse_issue(text)
-    with transaction.atomic():
+    # An approved issue whose content the file changes goes back to review (``approval``).
+    with content_edit(by=by, via="an import"):
         issue, corrected = _save_issue(parsed, replace=replace, correction=correction, by=by)
         _save_stories(parsed, issue, by=by)
         if corrected:

@@ -114,12 +114,21 @@ class Issue(RenderedMarkdownModel, models.Model):
     pdf_pages = models.PositiveIntegerField("PDF pages", null=True, blank=True, editable=False)
     pdf_size = models.PositiveIntegerField("PDF size", null=True, blank=True, editable=False, help_text="In bytes.")
     pdf_rendered_at = models.DateTimeField("PDF rendered at", null=True, blank=True, editable=False)
+    # What the approval stood for (digest.fingerprint): set by workflow.approve, and by each
+    # correction once published. A later change to the content sends the issue back to review.
+    approved_fingerprint = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="SHA-256 of the content as approved (or last corrected)."
+    )
+    approved_content = models.JSONField(
+        default=dict, blank=True, editable=False, help_text="The content as approved, to say what changed since."
+    )
 
     objects = IssueQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=[
             *["week_in_review_html", "patterns_html", "updated_at", "version", "share_links_generation"],
             *["pdf", "pdf_content_hash", "pdf_pages", "pdf_size", "pdf_rendered_at"],
+            *["approved_fingerprint", "approved_content"],
         ]
     )
 

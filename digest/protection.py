@@ -16,7 +16,6 @@ and delete through ``ensure_deletable``. A bare ``Model.delete()`` in code is no
 from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Exists, F, OuterRef, ProtectedError
 from simple_history.utils import bulk_update_with_history
 from taggit.models import Tag
@@ -24,6 +23,7 @@ from taggit.models import Tag
 from companies.models import Company
 from stories.models import Story, Theme
 
+from .approval import content_edit
 from .corrections import record_correction
 from .models import Issue, IssueState, Placement
 from .workflow import TransitionNotAllowed
@@ -92,9 +92,10 @@ def correcting_renames(*, obj, by, note):
     (``PermissionDenied``, ``TransitionNotAllowed``). After it, record the correction on
     each such issue, with the pages it was on before (the old slug's pages are purged).
     A tag's stories get a new version: an edit opened before carries the old tag name and
-    would put it back.
+    would put it back. An approved issue naming ``obj`` is not published yet: the rename
+    sends it back to review (``approval``).
     """
-    with transaction.atomic():
+    with content_edit(by=by, via="a rename"):
         renamed = bool(renamed_fields(obj))
         issues = list(issues_showing(obj)) if renamed else []
         if issues:

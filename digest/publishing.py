@@ -235,7 +235,8 @@ def cancel_open_runs(issue, *, reason):
 
 # A run started before one of these transitions no longer stands for what is wanted.
 _STOPS_RUNS = {"unschedule": "the issue was unscheduled", "schedule": "the issue was scheduled anew",
-               "withdraw": "the issue was withdrawn"}  # fmt: skip
+               "withdraw": "the issue was withdrawn",
+               "content_changed": "the issue changed after it was approved"}  # fmt: skip
 
 
 def _stop_runs_on_transition(sender, *, issue, name, **kwargs):
@@ -311,6 +312,11 @@ def _execute_step(run_id, step_id):
                 with transaction.atomic():
                     _fault_injection(step.name)
                     _step_function(step.name)(run, issue)
+            except workflow.ContentChanged as error:
+                # Not what was approved: never published. Its savepoint is rolled back, so the
+                # issue goes back to review here (which cancels its runs), then this run fails.
+                workflow.return_to_review(issue=issue, by=None, comment=str(error))
+                _record_failure(run, step, error)
             except Exception as error:  # a step may fail in any way: record it
                 # The issue may have been unscheduled or withdrawn while the step ran.
                 issue.refresh_from_db()

@@ -9,12 +9,12 @@ import datetime
 from contextlib import nullcontext
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from companies.models import Company
 from stories.models import Source, Story
 
+from .approval import content_edit
 from .corrections import record_correction
 from .models import Issue, Placement
 from .protection import correcting_renames
@@ -30,7 +30,7 @@ def restore_revision(*, obj, history_id, by):
     """Make ``obj`` as it was in its revision ``history_id``; return the restored object."""
     model = type(obj)
     record = obj.history.get(history_id=history_id)
-    with transaction.atomic():
+    with content_edit(by=by, via="a restored revision"):
         locked = model.objects.select_for_update().get(pk=obj.pk)
         _ensure_can_edit(by, locked)
         issue = _issue_of(locked)

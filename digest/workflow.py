@@ -17,14 +17,28 @@ from django.db import transaction
 from django.utils import timezone
 
 from .checklist import run_checklist
+from .fingerprint import describe_changes, fingerprint, issue_content
 from .models import Issue, IssueEvent, IssueState
 from .signals import issue_transitioned
 
 S = IssueState
+# The fields where an approval records what it stands for (``digest.fingerprint``).
+APPROVAL_FIELDS = ("approved_fingerprint", "approved_content")
 
 
 class TransitionNotAllowed(Exception):
     """The transition does not apply to the issue as it is now."""
+
+
+class ContentChanged(TransitionNotAllowed):
+    """The issue's content is no longer what was approved; ``changes`` says how."""
+
+    def __init__(self, issue, changes):
+        self.changes = changes
+        super().__init__(
+            f"Issue #{issue.number} changed after it was approved, so it was not published: "
+            + " ".join(changes or ["its content differs from what was approved."])
+        )
 
 
 class ChecklistFailed(TransitionNotAllowed):
@@ -42,6 +56,8 @@ class Transition:
     permission: str
     needs_comment: bool = False
     runs_checklist: bool = False
+    records_content: bool = False  # store the content's fingerprint: what the approval stands for
+    checks_content: bool = False  # refuse unless the content is still what was approved
 
 
 TRANSITIONS = {
@@ -53,7 +69,8 @@ TRANSITIONS = {
             needs_comment=True,
         ),
         Transition(
-            "approve", "Approve", frozenset({S.IN_REVIEW}), S.APPROVED, "digest.review_issue", runs_checklist=True
+            "approve", "Approve", frozenset({S.IN_REVIEW}), S.APPROVED, "digest.review_issue", runs_checklist=True,
+            records_content=True,
         ),
         Transition(
             "schedule", "Schedule", frozenset({S.APPROVED}), S.SCHEDULED, "digest.publish_issue", runs_checklist=True
@@ -61,13 +78,21 @@ TRANSITIONS = {
         Transition("unschedule", "Unschedule", frozenset({S.SCHEDULED}), S.APPROVED, "digest.publish_issue"),
         Transition(
             "publish", "Publish now", frozenset({S.APPROVED, S.SCHEDULED}), S.PUBLISHED, "digest.publish_issue",
-            runs_checklist=True,
+            runs_checklist=True, checks_content=True,
         ),
         Transition(
             "withdraw", "Withdraw", frozenset({S.PUBLISHED}), S.WITHDRAWN, "digest.publish_issue", needs_comment=True
         ),
         Transition("back_to_draft", "Back to draft", frozenset({S.WITHDRAWN}), S.DRAFT, "digest.publish_issue"),
     ]
+}  # fmt: skip
+
+# Transitions no one chooses: the system takes them when something happens to the issue.
+SYSTEM_TRANSITIONS = {
+    "content_changed": Transition(
+        "content_changed", "Back to review: content changed after approval", frozenset({S.APPROVED, S.SCHEDULED}),
+        S.IN_REVIEW, "",
+    ),
 }  # fmt: skip
 
 
@@ -95,7 +120,7 @@ def _checked(name, *, issue, by, comment, system, due=False):
 
     ``due`` also requires the issue to be due to go live (``is_due``).
     """
-    transition = TRANSITIONS[name]
+    transition = TRANSITIONS.get(name) or SYSTEM_TRANSITIONS[name]
     locked = Issue.objects.select_for_update().get(pk=issue.pk)
     if not system and not by.has_perm(transition.permission):
         raise PermissionDenied(f"You may not {transition.label.lower()} issues.")
@@ -122,6 +147,12 @@ def _transition(name, *, issue, by, comment="", system=False, due=False, **chang
     comment = comment.strip()
     with transaction.atomic():
         transition, locked = _checked(name, issue=issue, by=by, comment=comment, system=system, due=due)
+        if transition.checks_content or transition.records_content:
+            content = issue_content(locked)
+            if transition.checks_content and fingerprint(content) != locked.approved_fingerprint:
+                raise ContentChanged(locked, describe_changes(locked.approved_content, content))
+            if transition.records_content:
+                changes.update(approved_fingerprint=fingerprint(content), approved_content=content)
         from_state = locked.state
         locked.state = transition.target
         if transition.target == S.WITHDRAWN:
@@ -141,7 +172,8 @@ def _transition(name, *, issue, by, comment="", system=False, due=False, **chang
 
 
 def _refresh(issue, locked):
-    for field in ("state", "publish_at", "published_at", "updated_at", "share_links_generation"):
+    fields = ("state", "publish_at", "published_at", "updated_at", "share_links_generation", *APPROVAL_FIELDS)
+    for field in fields:
         setattr(issue, field, getattr(locked, field))
 
 
@@ -192,6 +224,16 @@ def publish_now(*, issue, by):
     """The publish run's first step: the due issue goes live. ``by`` requested it (None: the scheduler)."""
     published_at = issue.published_at or timezone.now()
     return _transition("publish", issue=issue, by=by, system=True, due=True, published_at=published_at)
+
+
+def return_to_review(*, issue, by, comment):
+    """Send an approved or scheduled issue whose content changed back to review, unscheduled.
+
+    A system transition (``approval`` takes it when it sees the change, the publish run when
+    it finds one): ``by`` made the change, or is None when unknown. The publish run's
+    receiver cancels any run the issue had (``publishing``).
+    """
+    return _transition("content_changed", issue=issue, by=by, comment=comment, system=True, publish_at=None)
 
 
 def withdraw(*, issue, by, comment):

@@ -115,6 +115,18 @@ def issue_with_stories(*, top=2, threads=1, **issue_fields):
         PlacementFactory(issue=issue, section=Section.TOP_STORIES, position=position)
     for position in range(threads):
         PlacementFactory(issue=issue, section=Section.DEVELOPING_THREADS, position=position)
+    if issue.state in (IssueState.APPROVED, IssueState.SCHEDULED):
+        record_approval(issue)
+    return issue
+
+
+def record_approval(issue):
+    """Record the issue's content as approved, as ``workflow.approve`` does, for issues made approved here."""
+    from digest.fingerprint import fingerprint, issue_content
+
+    issue.approved_content = issue_content(issue)
+    issue.approved_fingerprint = fingerprint(issue.approved_content)
+    issue.save(update_fields=["approved_content", "approved_fingerprint"])
     return issue
 
 

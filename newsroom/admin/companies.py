@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from companies.models import Company
 from stories.models import Story
 
+from .approval import ApprovedContentAdmin
 from .counts import row_count
 from .locking import VersionCheckedForm, VersionLockedAdmin
 from .protection import RenameCorrectionAdmin, RenameCorrectionForm
@@ -17,7 +18,7 @@ class CompanyForm(RenameCorrectionForm, VersionCheckedForm):
 
 
 @admin.register(Company)
-class CompanyAdmin(RenameCorrectionAdmin, VersionLockedAdmin, RevisionsAdmin):
+class CompanyAdmin(ApprovedContentAdmin, RenameCorrectionAdmin, VersionLockedAdmin, RevisionsAdmin):
     form = CompanyForm
     list_display = ["name", "parent", "website", "story_count"]
     list_select_related = ["parent"]

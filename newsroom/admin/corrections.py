@@ -54,6 +54,11 @@ class CorrectionAdmin(VersionLockedAdmin):
     def save_model(self, request, obj, form, change):
         self.ensure_can_edit(request.user, obj)
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Recorded once the links and inline rows are saved too: the correction's record
+        # of the content (its fingerprint) and its PDF rebuild take in the whole edit.
         if form.correction_issue is not None:
             note = form.cleaned_data["correction_note"]
             record_correction(issue=form.correction_issue, by=request.user, note=note)

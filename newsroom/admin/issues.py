@@ -17,6 +17,7 @@ from digest.issue_page import issue_page
 from digest.models import Issue, Placement
 from newsroom.panels import issue_panels
 
+from .approval import ApprovedContentAdmin
 from .corrections import CorrectionAdmin
 from .edition import IssuePDFAdminMixin
 from .protection import ProtectPublishedAdmin
@@ -85,7 +86,7 @@ class PlacementInline(admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, RevisionsAdmin):
+class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, RevisionsAdmin):
     list_display = ["number", "title", "week_start", "week_end", "state", "publish_at", "published_at", "story_count"]
     list_display_links = ["number", "title"]
     list_filter = ["state"]

@@ -10,6 +10,7 @@ from companies.models import Company
 from digest.workflow import can_edit_story, ensure_can_edit_story
 from stories.models import Source, Story, Theme
 
+from .approval import ApprovedContentAdmin
 from .corrections import CorrectionAdmin
 from .counts import row_count
 from .protection import ProtectPublishedAdmin, RenameCorrectionAdmin
@@ -65,7 +66,7 @@ class CompanyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Story)
-class StoryAdmin(ProtectPublishedAdmin, CorrectionAdmin, RevisionsAdmin):
+class StoryAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, CorrectionAdmin, RevisionsAdmin):
     list_display = ["title", "issue", "company_names", "author", "updated_at"]
     list_select_related = ["author", "placement__issue"]
     list_filter = [CompanyFilter, "themes", "placement__section", "updated_at"]
@@ -140,7 +141,7 @@ def _search_words(search_term):
 
 
 @admin.register(Theme)
-class ThemeAdmin(RenameCorrectionAdmin, admin.ModelAdmin):
+class ThemeAdmin(ApprovedContentAdmin, RenameCorrectionAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "story_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -158,7 +159,7 @@ admin.site.unregister(Tag)
 
 
 @admin.register(Tag)
-class TagAdmin(RenameCorrectionAdmin, admin.ModelAdmin):
+class TagAdmin(ApprovedContentAdmin, RenameCorrectionAdmin, admin.ModelAdmin):
     """Tags under the same rule as companies and themes.
 
     Replaces taggit's own admin, whose "merge tags" action and tagged-item inline retag

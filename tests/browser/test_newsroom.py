@@ -126,3 +126,30 @@ def test_story_to_published_issue_to_correction(new_page, live_server):
         ("publish", "pat"),
         ("correct", "pat"),
     ]
+
+
+def test_a_story_edited_after_approval_sends_the_issue_back_to_review(new_page, live_server, mailoutbox):
+    """The reported bug: a contributor edited a story after approval, and it went out unreviewed."""
+    from digest import workflow
+    from tests.factories import issue_with_stories
+
+    user_in_role("Contributor", "cora")
+    eve = user_in_role("Editor", "eve")
+    issue = issue_with_stories(top=1, threads=0, state=IssueState.IN_REVIEW)
+    workflow.approve(issue=issue, by=eve)
+    story = issue.placements.get().story
+
+    cora = log_in(new_page, live_server, "cora")
+    cora.goto(f"{live_server.url}/admin/stories/story/{story.pk}/change/")
+    cora.fill("#id_summary", "Rewritten after the approval.")
+    cora.click("input[name=_continue]")
+    expect(cora.locator(".messagelist")).to_contain_text(f"Issue #{issue.number} was approved: this change sent it")
+
+    approver = log_in(new_page, live_server, "eve")
+    approver.goto(f"{live_server.url}/admin/digest/issue/{issue.pk}/change/")
+    expect(approver.locator(".state")).to_have_text("In review")
+    entry = approver.locator(".audit-log tbody tr").first
+    expect(entry).to_contain_text("cora")
+    expect(entry).to_contain_text(f"“{story.title}”: summary changed.")
+    expect(approver.locator(".transition-approve")).to_be_visible()
+    assert [message.to for message in mailoutbox] == [["eve@example.com"]]

@@ -12,9 +12,18 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from digest import corrections, publishing, workflow
-from digest.models import UNFINISHED_RUN_STATES, IssueEvent, IssueState, PublicationRun, RunKind, RunState, StepStatus
+from digest.models import (
+    UNFINISHED_RUN_STATES,
+    Issue,
+    IssueEvent,
+    IssueState,
+    PublicationRun,
+    RunKind,
+    RunState,
+    StepStatus,
+)
 from digest.signals import issue_published
-from tests.factories import issue_with_stories, user_in_role
+from tests.factories import issue_with_stories, record_approval, user_in_role
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +58,16 @@ def failing_announcement():
     issue_published.connect(receiver)
     yield state
     issue_published.disconnect(receiver)
+
+
+def approved_with(issue, **fields):
+    """Give an approved issue these fields as if it was approved with them (before a checklist rule, say).
+
+    Edited otherwise, an approved issue goes back to review (``digest.approval``).
+    """
+    Issue.objects.filter(pk=issue.pk).update(**fields)
+    issue.refresh_from_db()
+    return record_approval(issue)
 
 
 def steps_of(run):
@@ -180,8 +199,7 @@ def test_a_step_waits_for_its_retry_time(publisher, failing_announcement, settin
 def test_checklist_failing_at_publication_time_fails_the_run_for_good(publisher):
     issue = issue_with_stories(state=IssueState.APPROVED)
     run = publishing.publish(issue=issue, by=publisher)
-    issue.week_in_review = ""
-    issue.save()
+    approved_with(issue, week_in_review="")
     with pytest.raises(publishing.StepError) as error:
         publishing.advance_run(run.pk)
     assert error.value.retry_at is None
@@ -394,12 +412,10 @@ def failed_publication(publisher):
     issue = issue_with_stories(state=IssueState.APPROVED)
     run = publishing.publish(issue=issue, by=publisher)
     text = issue.week_in_review
-    issue.week_in_review = ""
-    issue.save()
+    approved_with(issue, week_in_review="")
     with pytest.raises(publishing.StepError):
         publishing.advance_run(run.pk)
-    issue.week_in_review = text  # the publisher fixes it
-    issue.save()
+    approved_with(issue, week_in_review=text)  # the publisher fixes it
     return issue, run
 
 
@@ -428,9 +444,7 @@ def test_a_schedule_coming_due_after_a_failed_run_publishes(publisher):
 
 def test_a_failed_run_of_the_current_schedule_waits_for_a_person(publisher):
     """The beat does not start a failing publication again every minute."""
-    issue = due_issue()
-    issue.week_in_review = ""
-    issue.save()
+    issue = approved_with(due_issue(), week_in_review="")
     run = publishing.start_publication(issue=issue, by=None)
     with pytest.raises(publishing.StepError):
         publishing.advance_run(run.pk)

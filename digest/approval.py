@@ -90,13 +90,29 @@ def content_edit(*, by, via=""):
             yield edit
             _current_edit.reset(token)
             token = None
-            for issue_id in sorted(edit.issue_ids):
-                issue, state = _check(issue_id, by=by, via=via)
-                if issue is not None:
-                    edit.returned.append((issue, state))
+            _settle(edit)
     finally:
         if token is not None:
             _current_edit.reset(token)
+
+
+def settle_content_edit():
+    """Check now, rather than at the end of the edit in progress, what it changed after approval.
+
+    For a step that must see the outcome inside the edit: a workflow button that saves the
+    form first must not approve, schedule or publish content that its own save just changed.
+    """
+    edit = _current_edit.get()
+    if edit is not None:
+        _settle(edit)
+
+
+def _settle(edit):
+    for issue_id in sorted(edit.issue_ids):
+        issue, state = _check(issue_id, by=edit.by, via=edit.via)
+        if issue is not None:
+            edit.returned.append((issue, state))
+    edit.issue_ids.clear()
 
 
 def _affected(issue_ids, instance=None):

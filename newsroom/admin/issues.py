@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from digest import previews, publishing, workflow
+from digest.approval import settle_content_edit
 from digest.checklist import run_checklist
 from digest.issue_page import issue_page
 from digest.models import Issue, Placement
@@ -189,8 +190,12 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
         if name is None:
             return super().response_change(request, obj)
         # Saved inside the admin's transaction: the transition sees what was just typed, and a
-        # refused transition (its own savepoint) leaves the save in place.
+        # refused transition (its own savepoint) leaves the save in place. A save that changed
+        # approved content sends the issue back to review first, so the button cannot approve,
+        # schedule or publish what nobody approved.
         messages.success(request, f"Saved your changes to issue #{obj.number}.")
+        settle_content_edit()
+        obj.refresh_from_db(fields=["state", "publish_at"])
         self._take_transition(request, obj, name, **self._posted_transition_input(request, name))
         return self._back(obj)
 

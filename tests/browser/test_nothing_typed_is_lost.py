@@ -41,37 +41,44 @@ def test_each_workflow_button_keeps_what_was_typed(new_page, live_server):
     ed, eve, pat = (log_in(new_page, live_server, name) for name in ("ed", "eve", "pat"))
 
     def step(page, name, text, state, comment="", before_click=None):
+        """Type ``text`` (None: type nothing), click the button, and find the text kept and saved."""
         page.goto(url)
-        type_week_in_review(page, text)
+        if text is not None:
+            type_week_in_review(page, text)
         if before_click:
             before_click(page)
         click_workflow_button(page, name, comment)
         expect(page.locator(".workflow .state")).to_have_text(state)
-        expect(page.locator("#id_week_in_review")).to_have_value(text)
-        assert Issue.objects.get(pk=issue.pk).week_in_review == text
+        kept = text if text is not None else Issue.objects.get(pk=issue.pk).week_in_review
+        expect(page.locator("#id_week_in_review")).to_have_value(kept)
+        assert Issue.objects.get(pk=issue.pk).week_in_review == kept
+
+    in_a_day = timezone.localtime() + datetime.timedelta(days=1)
+
+    def pick_a_time(page):
+        page.fill("#publish-at", in_a_day.strftime("%Y-%m-%dT%H:%M"))
 
     step(ed, "send_to_review", "Sent with these words.", "In review")
     step(eve, "request_changes", "A reviewer's own fix.", "Draft", comment="Name the companies.")
     step(ed, "send_to_review", "Names the companies now.", "In review")
     step(pat, "approve", "Approved as written.", "Approved")
-
-    in_a_day = timezone.localtime() + datetime.timedelta(days=1)
-    step(
-        pat,
-        "schedule",
-        "Scheduled as written.",
-        "Scheduled",
-        before_click=lambda page: page.fill("#publish-at", in_a_day.strftime("%Y-%m-%dT%H:%M")),
-    )
-    step(pat, "unschedule", "Unscheduled, still here.", "Approved")
-    step(pat, "publish", "Published as written.", "Published")
+    # Typing into the approved issue, then Schedule: the text is saved, and since it changed
+    # what was approved, the issue goes back to review instead of being scheduled.
+    step(pat, "schedule", "Changed after approval.", "In review", before_click=pick_a_time)
+    expect(pat.locator(".messagelist")).to_contain_text("sent it back to review")
+    step(pat, "approve", None, "Approved")
+    step(pat, "schedule", None, "Scheduled", before_click=pick_a_time)
+    step(pat, "unschedule", None, "Approved")
+    step(pat, "publish", None, "Published")
 
     issue.refresh_from_db()
     assert issue.state == IssueState.PUBLISHED
-    assert list(issue.events.order_by("created_at").values_list("action", "actor__username")) == [
+    assert list(issue.events.order_by("created_at", "id").values_list("action", "actor__username")) == [
         ("send_to_review", "ed"),
         ("request_changes", "eve"),
         ("send_to_review", "ed"),
+        ("approve", "pat"),
+        ("content_changed", "pat"),
         ("approve", "pat"),
         ("schedule", "pat"),
         ("unschedule", "pat"),
@@ -79,7 +86,7 @@ def test_each_workflow_button_keeps_what_was_typed(new_page, live_server):
     ]
     reader = new_page()
     reader.goto(f"{live_server.url}{issue.get_absolute_url()}")
-    expect(reader.locator("#week-in-review")).to_contain_text("Published as written.")
+    expect(reader.locator("#week-in-review")).to_contain_text("Changed after approval.")
 
 
 def test_a_conflicting_save_with_a_workflow_button_keeps_the_text_and_moves_nothing(new_page, live_server):

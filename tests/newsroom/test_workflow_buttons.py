@@ -137,11 +137,23 @@ def test_a_refused_transition_keeps_what_was_saved_and_the_comment(editor):
 
 
 def test_a_transition_the_user_may_not_take_keeps_what_was_saved(editor):
-    issue = issue_with_stories(state=IssueState.APPROVED)
-    response = click(editor, issue, "publish", week_in_review="Edited by an editor")
-    assert "You may not publish now issues." in messages_of(response)
+    issue = issue_with_stories(state=IssueState.IN_REVIEW)
+    response = click(editor, issue, "schedule", week_in_review="Edited by an editor", _publish_at="2030-01-01T09:00")
+    assert "You may not schedule issues." in messages_of(response)
     issue.refresh_from_db()
-    assert issue.week_in_review == "Edited by an editor" and issue.state == IssueState.APPROVED
+    assert issue.week_in_review == "Edited by an editor" and issue.state == IssueState.IN_REVIEW
+
+
+def test_typing_into_an_approved_issue_then_a_button_sends_it_back_to_review_instead(publisher):
+    """What was approved is what goes out: the save comes first, and it changed approved content."""
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    response = click(publisher, issue, "publish", week_in_review="Final words.")
+    messages = " ".join(messages_of(response))
+    assert f"Saved your changes to issue #{issue.number}." in messages
+    assert "“Publish now” applies only to approved or scheduled issues" in messages
+    assert "sent it back to review" in messages
+    issue.refresh_from_db()
+    assert issue.state == IssueState.IN_REVIEW and issue.week_in_review == "Final words."
 
 
 def test_an_unchanged_form_moves_the_issue_without_a_save(publisher):
@@ -168,31 +180,32 @@ def test_a_change_to_a_published_issue_needs_its_correction_note_before_any_tran
 @freeze_time("2026-05-01 10:00:00")
 def test_schedule_and_unschedule_from_the_change_form(publisher, settings):
     settings.TIME_ZONE = "Europe/Berlin"
+    # Nothing typed: an approved issue's content is what it was approved with.
     issue = issue_with_stories(state=IssueState.APPROVED)
-    response = click(publisher, issue, "schedule", title="Scheduled title")
+    response = click(publisher, issue, "schedule")
     assert "Choose the date and time to publish at." in messages_of(response)
     issue.refresh_from_db()
-    assert issue.title == "Scheduled title" and issue.state == IssueState.APPROVED
+    assert issue.state == IssueState.APPROVED
 
-    click(publisher, issue, "schedule", title="Scheduled title 2", _publish_at="2026-05-02T09:00")
+    click(publisher, issue, "schedule", _publish_at="2026-05-02T09:00")
     issue.refresh_from_db()
-    assert issue.state == IssueState.SCHEDULED and issue.title == "Scheduled title 2"
+    assert issue.state == IssueState.SCHEDULED
     assert issue.publish_at == datetime.datetime(2026, 5, 2, 7, 0, tzinfo=datetime.UTC)
 
     response = click(publisher, issue, "schedule", _publish_at="2026-05-03T09:00")
     assert "applies only to approved issues" in " ".join(messages_of(response))
-    response = click(publisher, issue, "unschedule", title="Unscheduled title")
+    response = click(publisher, issue, "unschedule")
     issue.refresh_from_db()
-    assert issue.state == IssueState.APPROVED and issue.title == "Unscheduled title" and issue.publish_at is None
+    assert issue.state == IssueState.APPROVED and issue.publish_at is None
 
 
 def test_publish_now_from_the_change_form(publisher, django_capture_on_commit_callbacks):
     issue = issue_with_stories(state=IssueState.APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
-        response = click(publisher, issue, "publish", week_in_review="Final words.")
+        response = click(publisher, issue, "publish")
     assert "queued for publication" in " ".join(messages_of(response))
     issue.refresh_from_db()
-    assert issue.state == IssueState.PUBLISHED and issue.week_in_review == "Final words."
+    assert issue.state == IssueState.PUBLISHED
     assert timezone.now() - issue.published_at < datetime.timedelta(minutes=1)
 
 
@@ -214,8 +227,8 @@ def test_a_read_only_page_still_offers_and_takes_its_transitions():
 
 
 def test_a_contributor_moves_nothing_through_the_change_form():
-    contributor = logged_in(user_in_role("Contributor"))
     issue = issue_with_stories()
+    contributor = logged_in(user_in_role("Contributor"))
     response = contributor.post(
         change_url(issue), {"_transition": "send_to_review", "week_in_review": "x"}, follow=True
     )

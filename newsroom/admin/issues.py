@@ -110,6 +110,9 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
     def issue_of(self, issue):
         return issue
 
+    def why_not_edit(self, user, issue):
+        return workflow.why_not_edit_issue(user, issue)
+
     def ensure_can_edit(self, user, issue):
         workflow.ensure_can_edit_issue(user, issue)
 

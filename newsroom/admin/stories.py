@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
 from companies.models import Company
-from digest.workflow import can_edit_story, ensure_can_edit_story
+from digest.workflow import can_edit_story, ensure_can_edit_story, why_not_edit_story
 from stories.models import SUMMARY_MAX_LENGTH, Source, Story, Theme
 from stories.rendering import render_markdown
 
@@ -154,6 +154,9 @@ class StoryAdmin(ProtectPublishedAdmin, CorrectionAdmin, RevisionsAdmin):
     def issue_of(self, story):
         placement = getattr(story, "placement", None)
         return placement.issue if placement else None
+
+    def why_not_edit(self, user, story):
+        return why_not_edit_story(user, story)
 
     def ensure_can_edit(self, user, story):
         ensure_can_edit_story(user, story)

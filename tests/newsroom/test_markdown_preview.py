@@ -113,3 +113,4 @@ def test_staff_who_may_not_write_stories_are_refused(client):
     client.force_login(UserFactory(username="auditor", is_staff=True))
     response = preview(client, "text")
     assert response.status_code == 403
+    assert "Your role may not write stories" in response.content.decode()

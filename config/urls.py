@@ -3,6 +3,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# A refusal in the newsroom says, in the admin's look, what the role may not do.
+handler403 = "newsroom.refusals.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("reader.urls")),

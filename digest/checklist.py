@@ -17,6 +17,20 @@ RESERVED_ANCHORS = {
 LONGEST_WEEK_DAYS = 14
 
 
+class ChecklistItem(str):
+    """One thing to fix or look at: its text, and what it is about.
+
+    ``field`` names the issue's field to fix (``"placements"`` for its stories), or the
+    story's field when ``story_id`` is set. It is still the text it says, for callers
+    that only show or compare that.
+    """
+
+    def __new__(cls, text, *, field=None, story_id=None):
+        item = super().__new__(cls, text)
+        item.field, item.story_id = field, story_id
+        return item
+
+
 @dataclass
 class Checklist:
     blocking: list = field(default_factory=list)
@@ -30,7 +44,13 @@ class Checklist:
 def run_checklist(issue):
     """Check an issue before approval and publication; four queries whatever its size."""
     checklist = Checklist()
-    block, warn = checklist.blocking.append, checklist.warnings.append
+
+    def block(text, **about):
+        checklist.blocking.append(ChecklistItem(text, **about))
+
+    def warn(text, **about):
+        checklist.warnings.append(ChecklistItem(text, **about))
+
     placements = list(
         Placement.objects.filter(issue=issue)
         .select_related("story")
@@ -38,32 +58,36 @@ def run_checklist(issue):
         .order_by("section", "position", "id")
     )
     if not issue.week_in_review.strip():
-        block("Write the Week in Review.")
+        block("Write the Week in Review.", field="week_in_review")
     if not issue.patterns.strip():
-        warn("Patterns Across Companies is empty.")
+        warn("Patterns Across Companies is empty.", field="patterns")
     if not any(placement.section == Section.TOP_STORIES for placement in placements):
-        block("Add at least one top story.")
+        block("Add at least one top story.", field="placements")
     if issue.week_end < issue.week_start:
-        block("The week ends before it starts.")
+        block("The week ends before it starts.", field="week_end")
     elif (issue.week_end - issue.week_start).days >= LONGEST_WEEK_DAYS:
-        block(f"The issue covers more than {LONGEST_WEEK_DAYS} days; check the week dates.")
+        block(f"The issue covers more than {LONGEST_WEEK_DAYS} days; check the week dates.", field="week_start")
     titles = {}
     for placement in placements:
         story = placement.story
         name = f"“{story.title}”"
         if not story.companies.all():
-            block(f"{name} has no company.")
+            block(f"{name} has no company.", story_id=story.pk, field="companies")
         sources = story.sources.all()
         if not sources:
-            block(f"{name} has no source.")
+            block(f"{name} has no source.", story_id=story.pk, field="sources")
         for source in sources:
             if not source.url:
-                warn(f"{name}: the source “{source.title}” has no URL.")
+                warn(f"{name}: the source “{source.title}” has no URL.", story_id=story.pk, field="sources")
         if not story.themes.all():
-            warn(f"{name} has no theme.")
+            warn(f"{name} has no theme.", story_id=story.pk, field="themes")
         if story.slug in RESERVED_ANCHORS:
-            block(f"{name}: the slug “{story.slug}” clashes with a section anchor of the page; choose another.")
+            block(
+                f"{name}: the slug “{story.slug}” clashes with a section anchor of the page; choose another.",
+                story_id=story.pk,
+                field="slug",
+            )
         if story.title.casefold() in titles:
-            block(f"{name} appears twice in this issue (check “{titles[story.title.casefold()]}”).")
+            block(f"{name} appears twice in this issue (check “{titles[story.title.casefold()]}”).", field="placements")
         titles[story.title.casefold()] = story.title
     return checklist

@@ -252,24 +252,44 @@ def is_correction(issue):
     return issue is not None and issue.state == S.PUBLISHED
 
 
-def can_edit_issue(user, issue):
+def why_not_edit_issue(user, issue):
+    """Say why ``user`` may not edit ``issue``, in words for them; return "" if they may."""
     if is_correction(issue):
-        return user.has_perm("digest.correct_issue")
-    return user.has_perm("digest.change_issue")
+        if user.has_perm("digest.correct_issue"):
+            return ""
+        return f"Issue #{issue.number} is published: corrections go through a publisher."
+    if user.has_perm("digest.change_issue"):
+        return ""
+    return "Editors assemble issues: your role may read them, not change them."
+
+
+def why_not_edit_story(user, story):
+    """Say why ``user`` may not edit ``story``, in words for them; return "" if they may."""
+    placement = getattr(story, "placement", None) if story.pk else None
+    if placement is not None and is_correction(placement.issue):
+        if user.has_perm("digest.correct_issue"):
+            return ""
+        return (
+            f"This story is in issue #{placement.issue.number}, which is published: corrections go through a publisher."
+        )
+    if user.has_perm("stories.change_story"):
+        return ""
+    return "Your role may read stories, not change them."
+
+
+def can_edit_issue(user, issue):
+    return not why_not_edit_issue(user, issue)
 
 
 def can_edit_story(user, story):
-    placement = getattr(story, "placement", None) if story.pk else None
-    if placement is not None and is_correction(placement.issue):
-        return user.has_perm("digest.correct_issue")
-    return user.has_perm("stories.change_story")
+    return not why_not_edit_story(user, story)
 
 
 def ensure_can_edit_issue(user, issue):
-    if not can_edit_issue(user, issue):
-        raise PermissionDenied("Only publishers may change a published issue." if is_correction(issue) else "")
+    if refusal := why_not_edit_issue(user, issue):
+        raise PermissionDenied(refusal)
 
 
 def ensure_can_edit_story(user, story):
-    if not can_edit_story(user, story):
-        raise PermissionDenied("Only publishers may change a story of a published issue.")
+    if refusal := why_not_edit_story(user, story):
+        raise PermissionDenied(refusal)

@@ -33,8 +33,20 @@ class CorrectionAdmin(VersionLockedAdmin):
     def issue_of(self, obj):
         raise NotImplementedError
 
+    def why_not_edit(self, user, obj):
+        """Say why ``user`` may not edit ``obj``; "" if they may."""
+        raise NotImplementedError
+
     def ensure_can_edit(self, user, obj):
         raise NotImplementedError
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # A page shown read-only says why, in the workflow's words.
+        if change and obj is not None and not self.has_change_permission(request, obj):
+            context["read_only_reason"] = (
+                self.why_not_edit(request.user, obj) or "Your role may read this, not change it."
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def correction_issue(self, obj):
         issue = self.issue_of(obj) if obj is not None and obj.pk else None

@@ -112,6 +112,9 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
     def issue_of(self, issue):
         return issue
 
+    def why_not_edit(self, user, issue):
+        return workflow.why_not_edit_issue(user, issue)
+
     def ensure_can_edit(self, user, issue):
         workflow.ensure_can_edit_issue(user, issue)
 
@@ -144,11 +147,20 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
         issue = self.get_object(request, object_id)
         if issue is not None:
             typed = self._typed_workflow_input(request, issue)
+            checklist = run_checklist(issue)
+            editable = self.has_change_permission(request, issue)
             extra_context = {
                 **(extra_context or {}),
-                "checklist": run_checklist(issue),
+                "checklist": checklist,
+                "checklist_blocking": [(item, _where_to_fix(item, editable)) for item in checklist.blocking],
+                "checklist_warnings": [(item, _where_to_fix(item, editable)) for item in checklist.warnings],
+                # A button the checklist blocks is shown disabled; the service refuses it anyway.
                 "transitions": [
-                    (transition, typed["comments"].get(transition.name, ""))
+                    (
+                        transition,
+                        typed["comments"].get(transition.name, ""),
+                        transition.runs_checklist and not checklist.passed,
+                    )
                     for transition in workflow.available_transitions(issue, request.user)
                 ],
                 "typed_publish_at": typed["publish_at"],
@@ -304,6 +316,20 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
 
 
 TRANSITION_FIELD = "_transition"
+# Inline groups are anchored by their prefix; other fields by their widget's id.
+_GROUP_FIELDS = {"placements", "sources"}
+
+
+def _where_to_fix(item, editable):
+    """The address of what a checklist item is about: the story's page, or this form's field.
+
+    A field of this form is linked only if the form is editable: a read-only page has no
+    field to go to.
+    """
+    anchor = f"#{item.field}-group" if item.field in _GROUP_FIELDS else f"#id_{item.field}"
+    if item.story_id is not None:
+        return reverse("admin:stories_story_change", args=[item.story_id]) + (anchor if item.field else "")
+    return anchor if item.field and editable else None
 
 
 def _kept_key(issue):

@@ -62,3 +62,17 @@ def test_checklist_query_count_does_not_grow(django_assert_num_queries):
         run_checklist(small)
     with django_assert_num_queries(4):
         run_checklist(large)
+
+
+def test_each_item_says_which_field_or_story_it_is_about():
+    issue = issue_with_stories(top=0, threads=0, week_in_review="", patterns="")
+    thread = PlacementFactory(issue=issue, section=Section.DEVELOPING_THREADS, story__companies=[])
+    checklist = run_checklist(issue)
+    about = [(str(item), item.field, item.story_id) for item in [*checklist.blocking, *checklist.warnings]]
+    assert about == [
+        ("Write the Week in Review.", "week_in_review", None),
+        ("Add at least one top story.", "placements", None),
+        (f"“{thread.story.title}” has no company.", "companies", thread.story.pk),
+        ("Patterns Across Companies is empty.", "patterns", None),
+        (f"“{thread.story.title}” has no theme.", "themes", thread.story.pk),
+    ]

@@ -210,8 +210,9 @@ class IssueAdmin(ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, Rev
 
     def _typed_workflow_input(self, request, issue):
         """What was typed into the workflow boxes, to show again: a refused save or transition keeps it."""
-        if request.method == "POST":
-            post = request.POST
+        typed = getattr(request, "typed_data", None)
+        if request.method == "POST" or typed is not None:
+            post = request.POST if typed is None else typed
             comments = {
                 key.removeprefix("_comment_"): value for key, value in post.items() if key.startswith("_comment_")
             }

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from .checklist import run_checklist
 from .models import Issue, IssueEvent, IssueState
+from .previews import revoke_all
 from .signals import issue_transitioned
 
 S = IssueState
@@ -126,7 +127,7 @@ def _transition(name, *, issue, by, comment="", system=False, due=False, **chang
         locked.state = transition.target
         if transition.target == S.WITHDRAWN:
             # A reviewer's link must not keep showing what was taken down.
-            changes["share_links_generation"] = locked.share_links_generation + 1
+            revoke_all(locked)
         for field, value in changes.items():
             setattr(locked, field, value)
         locked.save(update_fields=["state", *changes, "updated_at"])
@@ -141,7 +142,7 @@ def _transition(name, *, issue, by, comment="", system=False, due=False, **chang
 
 
 def _refresh(issue, locked):
-    for field in ("state", "publish_at", "published_at", "updated_at", "share_links_generation"):
+    for field in ("state", "publish_at", "published_at", "updated_at"):
         setattr(issue, field, getattr(locked, field))
 
 

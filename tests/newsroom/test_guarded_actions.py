@@ -255,3 +255,16 @@ def test_deleting_selected_issues_says_what_readers_will_see(publisher):
     assert f"Issue #{draft.number} was never public: nothing changes for readers." in html
     assert f"Issue #{withdrawn.number} is withdrawn: {withdrawn.get_absolute_url()}" in html
     assert Issue.objects.filter(pk__in=[draft.pk, withdrawn.pk]).count() == 2
+
+
+@pytest.mark.parametrize("role", ["Editor", "Contributor"])
+def test_only_publishers_revoke_links(publisher, role):
+    issue = issue_with_stories(state=IssueState.APPROVED)
+    link = make_link(publisher, issue)
+    other = logged_in(user_in_role(role))
+    other.post(
+        reverse("admin:digest_issue_revoke_link", args=[issue.pk, issue.share_links.get().pk]), {"confirm": "yes"}
+    )
+    other.post(reverse("admin:digest_issue_revoke_links", args=[issue.pk]), {"confirm": "yes"})
+    assert shows_issue(link) and not issue.share_links.filter(revoked_at__isnull=False).exists()
+    assert "Revoke this one" not in other.get(change_url(issue)).content.decode()

@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 WATCHED_STATES = (IssueState.APPROVED, IssueState.SCHEDULED)
 # Saves of only these fields change nothing a reader sees (workflow, PDF, locking, search).
 _ISSUE_BOOKKEEPING = {
-    *["state", "publish_at", "published_at", "updated_at", "version", "share_links_generation"],
+    *["state", "publish_at", "published_at", "updated_at", "version"],
     *["pdf", "pdf_content_hash", "pdf_pages", "pdf_size", "pdf_rendered_at"],
     *["week_in_review_html", "patterns_html", *workflow.APPROVAL_FIELDS],
 }

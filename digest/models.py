@@ -103,9 +103,6 @@ class Issue(RenderedMarkdownModel, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=0, editable=False)
-    share_links_generation = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Raised to revoke every share link made before."
-    )
     # The PDF edition, stored by digest.edition.store_issue_pdf and rebuilt when its content changes.
     pdf = models.FileField("PDF", upload_to="issues/pdf/", max_length=255, blank=True, editable=False)
     pdf_content_hash = models.CharField(
@@ -126,7 +123,7 @@ class Issue(RenderedMarkdownModel, models.Model):
     objects = IssueQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=[
-            *["week_in_review_html", "patterns_html", "updated_at", "version", "share_links_generation"],
+            *["week_in_review_html", "patterns_html", "updated_at", "version"],
             *["pdf", "pdf_content_hash", "pdf_pages", "pdf_size", "pdf_rendered_at"],
             *["approved_fingerprint", "approved_content"],
         ]
@@ -213,6 +210,38 @@ class IssueEvent(models.Model):
 
     def __str__(self):
         return f"{self.action}: {self.from_state} → {self.to_state}"
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def live(self):
+        """The links that still show their issue: neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ShareLink(models.Model):
+    """A read-only preview link of an unpublished issue, for a reviewer without an account.
+
+    Its token (``digest.previews``) is signed and carries only this row's id: the row says
+    whether the link still works, so one link can be revoked and the others kept.
+    """
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Share link {self.pk} of {self.issue_id}"
+
+    @property
+    def is_live(self):
+        return self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class Correction(models.Model):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from .checklist import run_checklist
 from .fingerprint import describe_changes, fingerprint, issue_content
 from .models import Issue, IssueEvent, IssueState
+from .previews import revoke_all
 from .signals import issue_transitioned
 
 S = IssueState
@@ -157,7 +158,7 @@ def _transition(name, *, issue, by, comment="", system=False, due=False, **chang
         locked.state = transition.target
         if transition.target == S.WITHDRAWN:
             # A reviewer's link must not keep showing what was taken down.
-            changes["share_links_generation"] = locked.share_links_generation + 1
+            revoke_all(locked)
         for field, value in changes.items():
             setattr(locked, field, value)
         locked.save(update_fields=["state", *changes, "updated_at"])
@@ -172,7 +173,7 @@ def _transition(name, *, issue, by, comment="", system=False, due=False, **chang
 
 
 def _refresh(issue, locked):
-    fields = ("state", "publish_at", "published_at", "updated_at", "share_links_generation", *APPROVAL_FIELDS)
+    fields = ("state", "publish_at", "published_at", "updated_at", *APPROVAL_FIELDS)
     for field in fields:
         setattr(issue, field, getattr(locked, field))
 

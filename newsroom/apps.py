@@ -6,3 +6,10 @@ class NewsroomConfig(AppConfig):
 
     name = "newsroom"
     verbose_name = "Newsroom"
+
+    def ready(self):
+        from digest.signals import issue_transitioned
+
+        from .notifications import notify_on_transition
+
+        issue_transitioned.connect(notify_on_transition, dispatch_uid="newsroom.notify_on_transition")

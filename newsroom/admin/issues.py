@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -128,6 +129,11 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
             obj is None or workflow.can_edit_issue(request.user, obj)
         )
 
+    def delete_view(self, request, object_id, extra_context=None):
+        issue = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {}), "readers_issues": [issue] if issue else []}
+        return super().delete_view(request, object_id, extra_context)
+
     # Workflow -----------------------------------------------------------------------------
 
     def get_urls(self):
@@ -140,6 +146,11 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
             path("<int:object_id>/preview/", view(self.preview_view, post_only=False), name="digest_issue_preview"),
             path("<int:object_id>/share/", view(self.share_view), name="digest_issue_share"),
             path("<int:object_id>/revoke-links/", view(self.revoke_links_view), name="digest_issue_revoke_links"),
+            path(
+                "<int:object_id>/share-links/<int:link_id>/revoke/",
+                view(self.revoke_link_view),
+                name="digest_issue_revoke_link",
+            ),
             *super().get_urls(),
         ]
 
@@ -171,6 +182,9 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
                 "site_time_zone": settings.TIME_ZONE,
                 "can_share": request.user.has_perm("digest.publish_issue"),
                 "share_days": previews.DEFAULT_DAYS,
+                "share_links": self._share_links(request, issue)
+                if request.user.has_perm("digest.publish_issue")
+                else [],
                 "panels": issue_panels(request, issue),
             }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -192,6 +206,9 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
             return super().changeform_view(request, object_id, form_url, extra_context)
         if not self.has_view_permission(request, issue):
             raise PermissionDenied
+        if self._needs_confirmation(request, issue, name):
+            # Asked on the page itself: the form keeps what was typed, and the confirming button submits it.
+            return self.render_typed(request, object_id, request.POST, {"confirming": self._confirmation(issue, name)})
         if self.has_change_permission(request, issue) and self._typed_changes(request, issue):
             return super().changeform_view(request, object_id, form_url, extra_context)
         self._take_transition(request, issue, name, **self._posted_transition_input(request, name))
@@ -226,10 +243,27 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
             "publish_at": request.POST.get("_publish_at", ""),
         }
 
+    def _needs_confirmation(self, request, issue, name):
+        """Whether ``name`` is a guarded action the user may take and has not confirmed yet."""
+        return (
+            name in CONFIRM_FIRST
+            and request.POST.get(CONFIRM_FIELD) != name
+            and any(transition.name == name for transition in workflow.available_transitions(issue, request.user))
+        )
+
+    def _confirmation(self, issue, name):
+        return {
+            "name": name,
+            "title": f"{workflow.TRANSITIONS[name].label} issue #{issue.number}?",
+            "consequences": CONFIRM_FIRST[name](issue),
+            "confirm_label": f"Yes, {workflow.TRANSITIONS[name].label.lower()} it",
+        }
+
     def _typed_workflow_input(self, request, issue):
         """What was typed into the workflow boxes, to show again: a refused save or transition keeps it."""
-        if request.method == "POST":
-            post = request.POST
+        typed = getattr(request, "typed_data", None)
+        if request.method == "POST" or typed is not None:
+            post = request.POST if typed is None else typed
             comments = {
                 key.removeprefix("_comment_"): value for key, value in post.items() if key.startswith("_comment_")
             }
@@ -248,6 +282,13 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
     def transition_view(self, request, object_id, name):
         issue = self._issue_or_404(request, object_id)
         post = request.POST
+        if self._needs_confirmation(request, issue, name):
+            hidden = [
+                ("comment", post.get("comment", "")),
+                ("publish_at", post.get("publish_at", "")),
+                (CONFIRM_FIELD, name),
+            ]
+            return self._confirm_page(request, issue, **self._confirmation(issue, name), hidden=hidden)
         self._take_transition(
             request, issue, name, comment=post.get("comment", ""), publish_at=post.get("publish_at", "")
         )
@@ -296,23 +337,116 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
         issue = self._issue_or_404(request, object_id)
         try:
             days = int(request.POST.get("days", previews.DEFAULT_DAYS))
-            token, expires = previews.make_share_token(issue=issue, by=request.user, days=days)
+            link = previews.make_share_link(issue=issue, by=request.user, days=days)
         except (PermissionDenied, ValueError) as error:
             messages.error(request, str(error) or "You may not share previews.")
         else:
-            url = request.build_absolute_uri(reverse("issue_share_preview", args=[token]))
-            messages.success(request, f"Share link, valid until {timezone.localtime(expires):%d %b %Y %H:%M %Z}: {url}")
+            url = _share_url(request, link)
+            messages.success(request, f"Share link, valid until {_local(link.expires_at)}: {url}")
         return self._back(issue)
 
     def revoke_links_view(self, request, object_id):
         issue = self._issue_or_404(request, object_id)
-        try:
-            previews.revoke_share_links(issue=issue, by=request.user)
-        except PermissionDenied as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, "Every share link of this issue made so far now answers “expired or invalid”.")
+        if not request.user.has_perm("digest.publish_issue"):
+            messages.error(request, "Only publishers may revoke share links.")
+            return self._back(issue)
+        if request.POST.get(CONFIRM_FIELD) != "yes":
+            live = issue.share_links.live().count()
+            return self._confirm_page(
+                request, issue,
+                title=f"Revoke every share link of issue #{issue.number}?",
+                consequences=[
+                    f"{_links(live)} still working will answer “This link has expired or is invalid”: "
+                    "reviewers who open them no longer see the issue.",
+                    "Links you make afterwards work as usual.",
+                ],
+                confirm_label="Yes, revoke them all",
+                hidden=[(CONFIRM_FIELD, "yes")],
+            )  # fmt: skip
+        revoked = previews.revoke_share_links(issue=issue, by=request.user)
+        messages.success(request, f"Revoked {_links(revoked)}: they now answer “expired or invalid”.")
         return self._back(issue)
+
+    def revoke_link_view(self, request, object_id, link_id):
+        issue = self._issue_or_404(request, object_id)
+        link = get_object_or_404(issue.share_links.select_related("created_by"), pk=link_id)
+        if not request.user.has_perm("digest.publish_issue"):
+            messages.error(request, "Only publishers may revoke share links.")
+            return self._back(issue)
+        if request.POST.get(CONFIRM_FIELD) != "yes":
+            return self._confirm_page(
+                request, issue,
+                title=f"Revoke this share link of issue #{issue.number}?",
+                consequences=[
+                    f"The link {_share_url(request, link)}, made by {_who(link.created_by)} on "
+                    f"{_local(link.created_at)}, will answer “This link has expired or is invalid”.",
+                    "The other share links of the issue keep working.",
+                ],
+                confirm_label="Yes, revoke this link",
+                hidden=[(CONFIRM_FIELD, "yes")],
+            )  # fmt: skip
+        if previews.revoke_share_link(link=link, by=request.user):
+            messages.success(request, f"Revoked the share link made on {_local(link.created_at)}.")
+        else:
+            messages.info(request, "That share link was already revoked.")
+        return self._back(issue)
+
+    def _confirm_page(self, request, issue, *, title, consequences, confirm_label, hidden, name=None):
+        """A page asking to confirm a guarded action: what readers will see, and a button that posts it again."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": issue,
+            "title": title,
+            "consequences": consequences,
+            "confirm_label": confirm_label,
+            "hidden": hidden,
+            "action_url": request.path,
+            "back_url": reverse("admin:digest_issue_change", args=[issue.pk]),
+        }
+        return TemplateResponse(request, "admin/digest/issue/confirm_action.html", context)
+
+    def _share_links(self, request, issue):
+        links = issue.share_links.select_related("created_by")[:MAX_LISTED_LINKS]
+        return [(link, _share_url(request, link)) for link in links]
+
+
+def withdrawal_consequences(issue):
+    """What readers see once the issue is withdrawn."""
+    page, pdf = issue.get_absolute_url(), reverse("issue_pdf", kwargs={"slug": issue.slug})
+    consequences = [
+        f"The page {page} will answer 410 Gone: “This issue has been withdrawn”, without its content.",
+        f"The PDF {pdf} too.",
+        "The home page, the archive, the feeds, the sitemap, search and the company, theme and tag pages "
+        "drop it and its stories.",
+    ]
+    live = issue.share_links.live().count()
+    if live:
+        consequences.append(f"Its {_links(live)} still working will answer “expired or invalid”.")
+    consequences.append("You can bring it back only as a draft, to review and publish again.")
+    return consequences
+
+
+# The workflow actions asked twice, with what readers will see.
+CONFIRM_FIRST = {"withdraw": withdrawal_consequences}
+CONFIRM_FIELD = "confirm"
+MAX_LISTED_LINKS = 50
+
+
+def _share_url(request, link):
+    return request.build_absolute_uri(reverse("issue_share_preview", args=[previews.share_token(link)]))
+
+
+def _links(count):
+    return f"{count} share link{'' if count == 1 else 's'}"
+
+
+def _who(user):
+    return user.get_username() if user else "someone no longer here"
+
+
+def _local(moment):
+    return f"{timezone.localtime(moment):%d %b %Y %H:%M %Z}"
 
 
 TRANSITION_FIELD = "_transition"

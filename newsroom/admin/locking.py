@@ -4,6 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from .typed import ShowsTypedAdmin
+
 
 class VersionCheckedForm(forms.ModelForm):
     """Refuse a save when someone else saved the object after this form was opened.
@@ -45,8 +47,12 @@ class VersionCheckedForm(forms.ModelForm):
         )
 
 
-class VersionLockedAdmin:
-    """ModelAdmin mixin: version-checked forms, and a version bump on each save."""
+class VersionLockedAdmin(ShowsTypedAdmin):
+    """ModelAdmin mixin: version-checked forms, and a version bump on each save.
+
+    A save posted after the session expired is kept and shown again after logging in
+    (``ShowsTypedAdmin``, ``newsroom.kept_forms``).
+    """
 
     form = VersionCheckedForm
 

@@ -162,7 +162,7 @@ def test_withdrawal_revokes_share_links(client):
 
     publisher = user_in_role("Publisher")
     issue = issue_with_stories(published=True)
-    token, _ = previews.make_share_token(issue=issue, by=publisher)
+    token = previews.share_token(previews.make_share_link(issue=issue, by=publisher))
     assert client.get(reverse("issue_share_preview", args=[token])).status_code == 200
     workflow.withdraw(issue=issue, by=publisher, comment="Legal asked us to.")
     response = client.get(reverse("issue_share_preview", args=[token]))

@@ -279,7 +279,7 @@ def test_tampered_and_revoked_share_links_are_refused(publisher, client):
     tampered = link.replace(token, token[:-3] + ("abc" if not token.endswith("abc") else "xyz"))
     assert client.get(tampered).status_code == 403
     assert client.get("/preview/nonsense/").status_code == 403
-    publisher.post(reverse("admin:digest_issue_revoke_links", args=[issue.pk]))
+    publisher.post(reverse("admin:digest_issue_revoke_links", args=[issue.pk]), {"confirm": "yes"})
     assert client.get(link).status_code == 403
     assert client.get(make_share_link(publisher, issue)).status_code == 200
 

@@ -133,14 +133,14 @@ def test_refused_writes_change_nothing(client, role):
         (reverse("admin:companies_company_delete", args=[company.pk]), {"post": "yes"}),
         (reverse("admin:stories_story_delete", args=[story.pk]), {"post": "yes"}),
         (reverse("admin:digest_issue_share", args=[issue.pk]), {"days": 7}),
-        (reverse("admin:digest_issue_revoke_links", args=[issue.pk]), {}),
+        (reverse("admin:digest_issue_revoke_links", args=[issue.pk]), {"confirm": "yes"}),
     ]
     for url, data in attempts:
         response = client.post(url, data)
         assert response.status_code in (302, 403), url  # to the login page, back with an error, or refused
     assert counts() == before
     issue.refresh_from_db()
-    assert issue.share_links_generation == 0
+    assert not issue.share_links.exists()
     assert not issue.events.exists()
 
 

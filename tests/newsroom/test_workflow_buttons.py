@@ -162,7 +162,13 @@ def test_an_unchanged_form_moves_the_issue_without_a_save(publisher):
     page = publisher.get(change_url(issue))
     # A browser sends a textarea's line ends as CRLF: that alone is no change.
     response = click(
-        publisher, issue, "withdraw", page=page, week_in_review="Line one.\r\nLine two.", _comment_withdraw="Legal"
+        publisher,
+        issue,
+        "withdraw",
+        page=page,
+        week_in_review="Line one.\r\nLine two.",
+        _comment_withdraw="Legal",
+        confirm="withdraw",
     )
     assert messages_of(response) == [f"Issue #{issue.number} is now withdrawn."]
     issue.refresh_from_db()
@@ -171,7 +177,7 @@ def test_an_unchanged_form_moves_the_issue_without_a_save(publisher):
 
 def test_a_change_to_a_published_issue_needs_its_correction_note_before_any_transition(publisher):
     issue = issue_with_stories(published=True, week_in_review="Old")
-    response = click(publisher, issue, "withdraw", week_in_review="New", _comment_withdraw="Legal")
+    response = click(publisher, issue, "withdraw", week_in_review="New", _comment_withdraw="Legal", confirm="withdraw")
     assert "add a short public note" in response.content.decode()
     issue.refresh_from_db()
     assert issue.state == IssueState.PUBLISHED and issue.week_in_review == "Old"

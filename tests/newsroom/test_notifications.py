@@ -1,0 +1,103 @@
+"""Reviewers hear when an issue is sent to review; its editor hears when changes are requested."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from digest import workflow
+from digest.models import IssueState
+from tests.factories import UserFactory, issue_with_stories, user_in_role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def site_url(settings):
+    settings.SITE_URL = "https://cms.example.org"
+
+
+def recipients(outbox):
+    return sorted(address for message in outbox for address in message.to)
+
+
+def test_sending_to_review_mails_every_reviewer_but_the_sender(mailoutbox, django_capture_on_commit_callbacks):
+    sender = user_in_role("Editor", "ed")
+    user_in_role("Editor", "eve")
+    user_in_role("Publisher", "pat")
+    user_in_role("Contributor", "carol")  # may not review
+    UserFactory(username="root", is_superuser=True, is_staff=True)
+    UserFactory(username="gone", is_superuser=True, is_active=False)
+    issue = issue_with_stories(title="Caches & <queues>")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        workflow.send_to_review(issue=issue, by=sender, comment='Ready — "finally" & done')
+        assert mailoutbox == []  # nothing leaves before the transition commits
+    for callback in callbacks:
+        callback()
+
+    assert recipients(mailoutbox) == ["eve@example.com", "pat@example.com", "root@example.com"]
+    message = mailoutbox[0]
+    assert message.subject == f"Issue #{issue.number} “Caches & <queues>” is waiting for your review"
+    assert message.body == (
+        f"ed sent issue #{issue.number} “Caches & <queues>” to review.\n\n"
+        'Their comment:\nReady — "finally" & done\n\n'
+        f"Open the issue:\nhttps://cms.example.org/admin/digest/issue/{issue.pk}/change/\n"
+    )
+    assert message.content_subtype == "plain"
+
+
+def test_requesting_changes_mails_the_editor_who_last_sent_it(mailoutbox, django_capture_on_commit_callbacks):
+    first, second, reviewer = user_in_role("Editor", "ed"), user_in_role("Editor", "eve"), user_in_role("Editor", "rex")
+    issue = issue_with_stories()
+    workflow.send_to_review(issue=issue, by=first)
+    workflow.request_changes(issue=issue, by=reviewer, comment="Shorter, please")
+    workflow.send_to_review(issue=issue, by=second)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.request_changes(issue=issue, by=reviewer, comment="Still too long & <b>wordy</b>")
+
+    assert recipients(mailoutbox) == ["eve@example.com"]
+    message = mailoutbox[0]
+    assert message.subject == f"Changes requested on issue #{issue.number} “{issue.title}”"
+    assert "rex requested changes to issue" in message.body and "it is a draft again." in message.body
+    assert "Still too long & <b>wordy</b>" in message.body
+    assert f"https://cms.example.org/admin/digest/issue/{issue.pk}/change/" in message.body
+
+
+def test_no_mail_to_oneself(mailoutbox, django_capture_on_commit_callbacks):
+    editor = user_in_role("Editor", "ed")
+    issue = issue_with_stories()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.send_to_review(issue=issue, by=editor)
+        workflow.request_changes(issue=issue, by=editor, comment="Changed my mind")
+    assert mailoutbox == []
+
+
+def test_the_admin_button_sends_the_mail(mailoutbox, django_capture_on_commit_callbacks):
+    user_in_role("Editor", "eve")
+    client = Client()
+    client.force_login(user_in_role("Editor", "ed"))
+    issue = issue_with_stories()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:digest_issue_transition", args=[issue.pk, "send_to_review"]))
+    issue.refresh_from_db()
+    assert issue.state == IssueState.IN_REVIEW
+    assert recipients(mailoutbox) == ["eve@example.com"]
+
+
+def test_a_mail_server_that_refuses_does_not_undo_or_break_the_transition(
+    settings, django_capture_on_commit_callbacks, caplog
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens there
+    user_in_role("Editor", "eve")
+    client = Client()
+    client.force_login(user_in_role("Editor", "ed"))
+    issue = issue_with_stories()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:digest_issue_transition", args=[issue.pk, "send_to_review"]))
+    assert response.status_code == 302
+    issue.refresh_from_db()
+    assert issue.state == IssueState.IN_REVIEW
+    assert "Could not send 1 workflow notification(s)." in caplog.text

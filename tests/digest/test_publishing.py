@@ -12,7 +12,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from digest import corrections, publishing, workflow
-from digest.models import UNFINISHED_RUN_STATES, IssueEvent, IssueState, PublicationRun, RunState, StepStatus
+from digest.models import UNFINISHED_RUN_STATES, IssueEvent, IssueState, PublicationRun, RunKind, RunState, StepStatus
 from digest.signals import issue_published
 from tests.factories import issue_with_stories, user_in_role
 
@@ -60,13 +60,13 @@ def test_publishing_records_a_run_and_completes_every_step_once(publisher, annou
     run = publishing.publish(issue=issue, by=publisher)
     issue.refresh_from_db()
     assert issue.state == IssueState.APPROVED  # nothing is live before a worker runs the steps
-    assert steps_of(run) == [(name, StepStatus.PENDING, 0) for name in publishing.STEPS]
+    assert steps_of(run) == [(name, StepStatus.PENDING, 0) for name in publishing.steps_for(RunKind.PUBLISH)]
 
     publishing.advance_run(run.pk)
     run.refresh_from_db()
     issue.refresh_from_db()
     assert run.state == RunState.COMPLETED and run.finished_at is not None
-    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.STEPS]
+    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.steps_for(RunKind.PUBLISH)]
     assert issue.state == IssueState.PUBLISHED and issue.published_at is not None
     assert announcements == [(issue.pk, run.pk)]
     event = IssueEvent.objects.get(action="publish")
@@ -85,7 +85,7 @@ def test_running_a_run_again_has_no_further_effect(publisher, announcements):
     assert issue.published_at == published_at
     assert len(announcements) == 1
     assert IssueEvent.objects.filter(action="publish").count() == 1
-    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.STEPS]
+    assert steps_of(run) == [(name, StepStatus.DONE, 1) for name in publishing.steps_for(RunKind.PUBLISH)]
 
 
 def test_clicking_publish_twice_makes_one_run(publisher):
@@ -440,7 +440,7 @@ def test_a_correction_while_the_publication_run_is_still_open_rebuilds_the_pdf(p
     settings.MEDIA_ROOT = tmp_path / "media"
     issue = issue_with_stories(state=IssueState.APPROVED, week_in_review="First words.")
     run = publishing.publish(issue=issue, by=publisher)
-    for _ in range(2):  # mark_published, render_pdf: done; purge and notify still to come
+    for _ in range(2):  # mark_published, render_pdf: done; notify still to come
         publishing._execute_step(run.pk, publishing._claim_next_step(run.pk).pk)
     issue.refresh_from_db()
     first_hash = issue.pdf_content_hash

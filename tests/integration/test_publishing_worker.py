@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from digest import publishing, workflow
-from digest.models import Issue, IssueEvent, IssueState, PagePurge, PublicationRun, RunKind, RunState, StepStatus
+from digest.models import Issue, IssueEvent, IssueState, PublicationRun, RunKind, RunState, StepStatus
+from reader.models import PagePurge
 from tests.factories import issue_with_stories, user_in_role
 
 from .conftest import wait_for
@@ -152,10 +153,7 @@ def test_a_cache_outage_while_publishing_delays_the_purge_but_not_the_publicatio
     assert PagePurge.objects.filter(last_error__contains="ConnectionError").exists()
     admin = Client()
     admin.force_login(publisher)
-    assert "ConnectionError" in admin.get(reverse("admin:digest_pagepurge_changelist")).content.decode()
-    report = admin.get(reverse("admin:digest_publicationrun_report")).content.decode()
-    assert "Page purges waiting for the cache (" in report and "ConnectionError" in report
-    assert "Page purges waiting for the cache (0)" not in report
+    assert "ConnectionError" in admin.get(reverse("admin:reader_pagepurge_changelist")).content.decode()
 
     cache.start()
     wait_for(lambda: not PagePurge.objects.exists(), 30, "the beat to purge once the cache is back")

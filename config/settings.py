@@ -245,7 +245,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("PUBLISH_DUE_INTERVAL_SECONDS", default=60.0),
     },
     "resume-pdf-previews": {"task": "digest.tasks.resume_pdf_previews", "schedule": 60.0},
-    "retry-page-purges": {"task": "reader.tasks.retry_purges", "schedule": 60.0},
+    "retry-page-purges": {
+        "task": "reader.tasks.retry_purges",
+        "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
+    },
 }
 
 # The publish run (digest/publishing.py).

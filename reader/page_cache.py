@@ -57,7 +57,7 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 PAGE_TIMEOUT = 24 * 60 * 60  # of a stored page
-KEY_TIMEOUT = 2 * PAGE_TIMEOUT  # of the tokens and the marker: a page's tokens outlive it
+KEY_TIMEOUT = 2 * PAGE_TIMEOUT  # of the tokens and the marker: longer, as a page stamped anew lives on
 KEYS_HEADER = "xkey"  # Varnish's xkey module reads it; a CDN would take Surrogate-Key
 PURGES_MARKER = "reader:purges"
 # What the cache raises when its server is down, refuses or is too slow (the client's

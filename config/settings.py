@@ -141,7 +141,7 @@ if CACHE_REDIS_URL:
             "BACKEND": "config.redis_cache.ReusingRedisCache",
             "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="digest"),
-            # The reader site serves pages uncached when the cache is down (digest/page_cache.py);
+            # The reader site serves pages uncached when the cache is down (reader/page_cache.py);
             # these bound what finding that out costs a request. Without them a cache host
             # that does not answer holds the request for the system's TCP timeout (minutes).
             "OPTIONS": {
@@ -247,6 +247,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("PUBLISH_DUE_INTERVAL_SECONDS", default=60.0),
     },
     "resume-pdf-previews": {"task": "digest.tasks.resume_pdf_previews", "schedule": 60.0},
+    "retry-page-purges": {
+        "task": "reader.tasks.retry_purges",
+        "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
+    },
 }
 
 # The publish run (digest/publishing.py).

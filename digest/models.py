@@ -377,23 +377,3 @@ class PDFPreview(models.Model):
 
     def __str__(self):
         return f"PDF preview of {self.issue} ({self.get_state_display().lower()})"
-
-
-class PagePurge(models.Model):
-    """Cached pages to purge: written with the change that made them stale, deleted once purged.
-
-    The purge is tried as soon as the change commits and again by the beat every minute
-    until the cache answers, so a cache outage delays a purge but never loses it.
-    """
-
-    paths = models.JSONField(help_text="The paths whose cached pages are dropped.")
-    created_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveIntegerField(default=0)
-    last_tried_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self):
-        return f"Purge of {len(self.paths)} path{'s' if len(self.paths) != 1 else ''}"

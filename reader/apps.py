@@ -7,3 +7,8 @@ class ReaderConfig(AppConfig):
     name = "reader"
     verbose_name = "Reader site"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signal_handlers
+
+        signal_handlers.connect()

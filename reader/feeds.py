@@ -11,6 +11,9 @@ from django.utils.feedgenerator import Atom1Feed
 from digest.models import Issue, Placement, Section
 from digest.public import newest, public_companies, public_stories, public_themes
 
+from . import keys
+from .page_cache import add_keys
+
 ISSUES_IN_FEED = 50
 STORIES_IN_FEED = 50
 
@@ -29,9 +32,16 @@ def _xml_safe(value):
 
 
 class XmlSafeFeed(Feed):
-    """A feed that drops the characters XML cannot carry from every text it writes."""
+    """A feed that drops the characters XML cannot carry from every text it writes.
+
+    It is filed under ``keys(obj)``, like the page it follows.
+    """
+
+    def keys(self, obj):
+        raise NotImplementedError
 
     def get_feed(self, obj, request):
+        add_keys(request, *self.keys(obj))
         feed = super().get_feed(obj, request)
         feed.feed = {key: _xml_safe(value) for key, value in feed.feed.items()}
         feed.items = [{key: _xml_safe(value) for key, value in item.items()} for item in feed.items]
@@ -56,6 +66,9 @@ class IssueFeed(XmlSafeFeed):
 
     def link(self):
         return "/"
+
+    def keys(self, obj):
+        return [keys.ISSUES]
 
     def items(self):
         placements = Placement.objects.select_related("story").order_by("section", "position", "id")
@@ -129,6 +142,9 @@ class CompanyFeed(StoryFeed):
     def get_object(self, request, slug):
         return get_object_or_404(public_companies(), slug=slug)
 
+    def keys(self, company):
+        return [keys.company_key(company.pk)]
+
     def stories(self, company):
         return public_stories().filter(companies=company)
 
@@ -140,6 +156,9 @@ class AtomCompanyFeed(CompanyFeed):
 class ThemeFeed(StoryFeed):
     def get_object(self, request, slug):
         return get_object_or_404(public_themes(), slug=slug)
+
+    def keys(self, theme):
+        return [keys.theme_key(theme.pk)]
 
     def stories(self, theme):
         return public_stories().filter(themes=theme)

@@ -1,17 +1,34 @@
-"""Whole-page cache for the reader site, and the purge that keeps it truthful.
+"""Whole-page cache for the reader site, filed by the keys of what each page shows.
 
 A public page is stored once rendered and served from the cache, without touching the
-database, until something on it changes. Entries are grouped by path: each path has a
-generation token, and every variant of that path (``?page=2``, another host name) is
-stored with the token it was rendered under and served only while that token is current.
-Purging a path deletes its token, so all its variants miss at once, and a page rendered
-from old data while the purge ran carries the old token, so it is never served.
+database, until something on it changes. Views name what a page shows as it renders
+(``add_keys(request, "issue-12", "issues")``, the names are ``reader.keys``'); the keys go
+out in the ``xkey`` header, for a front cache, and are stored with the page. A change
+purges keys (``purge``), never paths: every stored variant of every page that carries one
+of them is stale from then on.
+
+How a purge reaches a page, whatever the cache evicts and however requests interleave:
+
+- each key has a token, ``reader:key:<key>``, a random value that every purge of the key
+  replaces; the site-wide marker ``reader:purges`` is replaced by every purge of any key;
+- a page is stored with the values of its keys' tokens and of the marker, read together
+  after it rendered, and only if the marker is still the one read before it rendered (else
+  a purge ran meanwhile and the page may show what it dropped: the next request stores it);
+- a warm hit is one round trip, the page and the marker together: if the marker is the
+  one the page was stored with, nothing was purged since, and the page is served. Else the
+  page's tokens are read: it is served (and stamped with the new marker) only if every
+  token still has the value it was stored with;
+- a token missing when a page is stored (never made, expired or evicted) is made then with
+  a new value, which no page stored before has: a lost token never lets an old page pass;
+- a missing marker is made anew: every page stored with the old one checks its tokens.
+
+No clock is compared, so the machines that render and purge need not agree on the time.
 
 What is stored is bounded: only successful pages, only the variants a reader's link can
 name (the query parameters the view declares, with canonical values, on a host named in
-``ALLOWED_HOSTS``), and every entry, token or page, expires after ``PAGE_TIMEOUT``. Any
-other request is rendered afresh and not stored. When the cache cannot be reached, pages
-are served uncached and the failure is logged: the reader site never depends on it.
+``ALLOWED_HOSTS``), and every entry expires. Any other request is rendered afresh and not
+stored. When the cache cannot be reached, pages are served uncached and the failure is
+logged: the reader site never depends on it.
 
 Responses carry a strong ETag and Last-Modified and answer conditional requests with 304.
 
@@ -25,29 +42,24 @@ import logging
 import re
 import uuid
 from functools import cache as cache_for_process
-from functools import partial, wraps
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponse
 from django.http.request import split_domain_port
-from django.urls import Resolver404, resolve, reverse
-from django.utils import timezone
+from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from redis.exceptions import RedisError
-from taggit.models import Tag
-
-from companies.models import Company
-from digest.models import Issue, PagePurge
-from stories.models import Story, Theme
 
 logger = logging.getLogger(__name__)
 
-PAGE_TIMEOUT = 24 * 60 * 60  # of every entry: pages and their paths' generation tokens
+PAGE_TIMEOUT = 24 * 60 * 60  # of a stored page
+KEY_TIMEOUT = 2 * PAGE_TIMEOUT  # of the tokens and the marker: longer, as a page stamped anew lives on
+KEYS_HEADER = "xkey"  # Varnish's xkey module reads it; a CDN would take Surrogate-Key
+PURGES_MARKER = "reader:purges"
 # What the cache raises when its server is down, refuses or is too slow (the client's
 # socket timeouts are in settings.CACHES): the page is then served uncached.
 CACHE_UNAVAILABLE = (RedisError, OSError)
@@ -60,9 +72,35 @@ _HEADER_SETTINGS = (
 )  # fmt: skip
 
 
-def _generation_key(path):
-    # Hashed: a path can be longer than a cache key may be.
-    return f"reader:generation:{hashlib.sha256(path.encode()).hexdigest()}"
+def add_keys(request, *keys):
+    """File the response to ``request`` under ``keys`` too: a purge of any of them drops it.
+
+    Views call it as they render, with the keys of what the page shows (``reader.keys``).
+    """
+    request.__dict__.setdefault("_page_cache_keys", set()).update(keys)
+
+
+def keys_of(request):
+    """Return the keys the response to ``request`` is filed under, sorted."""
+    return sorted(request.__dict__.get("_page_cache_keys", ()))
+
+
+def _token(key):
+    # Keys are made of ids (reader.keys), so they are short and safe in a cache key.
+    return f"reader:key:{key}"
+
+
+def purge(keys):
+    """Make every stored page filed under any of ``keys`` stale now; raise if the cache is down.
+
+    One round trip. Code that changes what readers see does not call it: it records a purge
+    (``reader.purges``), which is carried out after the change commits, and retried.
+    """
+    purge_id = uuid.uuid4().hex
+    tokens = {_token(key): purge_id for key in keys}
+    if tokens:
+        # In one MULTI/EXEC on Redis: no reader sees the tokens changed and the marker not.
+        cache.set_many({**tokens, PURGES_MARKER: purge_id}, KEY_TIMEOUT)
 
 
 def _page_key(request, parameters):
@@ -159,35 +197,53 @@ def public_page(view):
 
 
 def _stored_response(request, page_key):
-    """Return ``(response, generation)``: the stored page if current, else None, and the path's token."""
-    generation_key = _generation_key(request.path)
-    # One round trip to the cache for a warm page: the token and the page together.
-    found = cache.get_many([generation_key, page_key])
-    generation, stored = found.get(generation_key), found.get(page_key)
-    if generation is None or stored is None or stored["generation"] != generation:
-        return None, generation
+    """Return ``(response, marker)``: the stored page if it is current, else None, and the purge marker."""
+    # One round trip to the cache for a warm page: the page and the marker together.
+    found = cache.get_many([page_key, PURGES_MARKER])
+    stored, marker = found.get(page_key), found.get(PURGES_MARKER)
+    if stored is None:
+        return None, marker
+    if marker is None or stored["marker"] != marker:
+        # Something was purged since it was stored (or the marker was lost): was it on this page?
+        if cache.get_many(list(stored["tokens"])) != stored["tokens"]:
+            return None, marker
+        if marker is not None:
+            # The marker was read before the tokens: a purge since then changed it again.
+            cache.set(page_key, {**stored, "marker": marker}, PAGE_TIMEOUT)
     response = HttpResponse(stored["content"])
     for name, value in stored["headers"].items():
         response[name] = value
-    return _conditional(request, response), generation
+    return _conditional(request, response), marker
 
 
-def _claim_generation(path):
-    """Return ``(token, claimed)``: the path's generation token, made now if it had none.
+def _current_marker(marker):
+    """Return the purge marker, made now if there is none (first use, expired or evicted)."""
+    if marker is not None:
+        return marker
+    cache.add(PURGES_MARKER, uuid.uuid4().hex, KEY_TIMEOUT)
+    return cache.get(PURGES_MARKER)
 
-    Claimed before the page is rendered, so that a purge during the render orphans the page.
+
+def _store(page_key, request, response, *, marker):
+    """Store a successful page with the tokens of its keys; return whether it was stored.
+
+    ``marker`` is the purge marker as it was before the page rendered: if it changed, a purge
+    ran during the render and the page may show what it dropped, so it is not stored.
     """
-    generation_key, token = _generation_key(path), uuid.uuid4().hex
-    if cache.add(generation_key, token, timeout=PAGE_TIMEOUT):
-        return token, True
-    return cache.get(generation_key), False
-
-
-def _store(page_key, response, generation):
-    """Store a successful page under ``generation``; return whether it was stored."""
-    if generation is None or response.status_code != 200 or response.cookies or response.streaming:
+    if marker is None or response.status_code != 200 or response.cookies or response.streaming:
         return False
-    entry = {"generation": generation, "content": response.content, "headers": dict(response.items())}
+    keys = [_token(key) for key in keys_of(request)]
+    found = cache.get_many([PURGES_MARKER, *keys])  # one read: the tokens as of this marker
+    if found.pop(PURGES_MARKER, None) != marker:
+        return False
+    for token in keys:
+        if token not in found:
+            # Never made, expired or evicted: a new value, which no page stored before has.
+            made = uuid.uuid4().hex
+            if not cache.add(token, made, KEY_TIMEOUT):
+                return False  # made or purged meanwhile: leave it to the next request
+            found[token] = made
+    entry = {"content": response.content, "headers": dict(response.items()), "tokens": found, "marker": marker}
     cache.set(page_key, entry, PAGE_TIMEOUT)
     return True
 
@@ -216,8 +272,9 @@ class PageCacheMiddleware:
     the page is stored on its way out, with the headers the rest of the middleware added.
     Only GET and HEAD requests for a ``cache_public_page`` view are looked up, and only
     the variants ``_page_key`` names. A page that is not stored (a 404, say) leaves no
-    generation token behind, and a cache that cannot be reached costs one failed call:
-    the rest of the request is served uncached.
+    token behind, and a cache that cannot be reached costs one failed call: the rest of
+    the request is served uncached. Every response, cached or not (the PDF edition), gets
+    the ``xkey`` header of the keys its view added.
     """
 
     def __init__(self, get_response):
@@ -227,24 +284,28 @@ class PageCacheMiddleware:
         parameters = self._cached_query(request) if request.method in ("GET", "HEAD") else None
         page_key = _page_key(request, parameters) if parameters is not None else None
         if page_key is None:
-            return self.get_response(request)
+            return self._render(request)
         try:
-            response, generation = _stored_response(request, page_key)
+            response, marker = _stored_response(request, page_key)
             if response is not None:
                 return response
-            claimed = False
-            if generation is None:
-                generation, claimed = _claim_generation(request.path)
+            marker = _current_marker(marker)
         except CACHE_UNAVAILABLE as error:
             _log_unavailable(request, error)
-            return self.get_response(request)
-        response = self.get_response(request)
+            return self._render(request)
+        response = self._render(request)
         try:
-            if not _store(page_key, response, generation) and claimed:
-                # Nothing was stored under it: a token for every made-up path would fill the cache.
-                cache.delete(_generation_key(request.path))
+            _store(page_key, request, response, marker=marker)
         except CACHE_UNAVAILABLE as error:
             _log_unavailable(request, error)
+        return response
+
+    def _render(self, request):
+        """Pass the request down the stack; name the keys of what the response shows in its header."""
+        response = self.get_response(request)
+        keys = keys_of(request)
+        if keys:
+            response[KEYS_HEADER] = " ".join(keys)
         return response
 
     @staticmethod
@@ -265,127 +326,3 @@ def _rendered(response):
     if hasattr(response, "render") and not getattr(response, "is_rendered", True):
         response.render()
     return response
-
-
-def purge_paths(paths):
-    """Drop every cached variant of each path now; raise if the cache cannot be reached.
-
-    Code that changes what readers see calls ``queue_purge`` instead, which retries.
-    """
-    cache.delete_many([_generation_key(path) for path in paths])
-
-
-def queue_purge(paths):
-    """Record that the cached pages of ``paths`` are stale; purge them once the change commits.
-
-    Call it inside the transaction that makes them stale: the purge is a row committed with
-    its cause, tried right after the commit and by the beat every minute until it succeeds
-    (``retry_pending_purges``). A cache outage is logged, never raised into the caller.
-    """
-    paths = sorted(set(paths))
-    if not paths:
-        return None
-    purge = PagePurge.objects.create(paths=paths)
-    transaction.on_commit(partial(_attempt_purge, purge.pk), robust=True)
-    return purge
-
-
-def queue_issue_purge(issue, *, previous_paths=()):
-    """Queue the purge of every cached page that a change to ``issue`` affects.
-
-    Call it when an issue is published, corrected, withdrawn or unpublished. A correction
-    can also take a company, theme or tag off a story: pass ``issue_page_paths(issue)`` taken
-    before the change as ``previous_paths`` so the pages that no longer show the story are
-    purged too.
-    """
-    return queue_purge(issue_page_paths(issue) | set(previous_paths))
-
-
-def purge_or_queue(paths):
-    """Purge ``paths`` now; if the cache is down, record the purge for the beat to retry.
-
-    For work whose change is committed already (a publication run's step): there is no
-    commit to wait for, and a cache outage must not fail the work.
-    """
-    try:
-        purge_paths(paths)
-    except Exception as error:  # any cache failure: recorded, retried by the beat
-        logger.warning("Could not purge %s cached paths now; the beat will retry: %s", len(paths), error)
-        PagePurge.objects.create(
-            paths=sorted(set(paths)),
-            attempts=1,
-            last_tried_at=timezone.now(),
-            last_error=f"{type(error).__name__}: {error}",
-        )
-
-
-def retry_pending_purges():
-    """Try every purge still pending (the beat's minute); return how many are still pending."""
-    for purge_id in PagePurge.objects.values_list("pk", flat=True):
-        _attempt_purge(purge_id)
-    return PagePurge.objects.count()
-
-
-def _attempt_purge(purge_id):
-    with transaction.atomic():
-        # Another process trying the same purge may have it: that one will do.
-        purge = PagePurge.objects.select_for_update(skip_locked=True).filter(pk=purge_id).first()
-        if purge is None:
-            return
-        try:
-            purge_paths(purge.paths)
-        except Exception as error:  # any cache failure: the row stays for the next try
-            purge.attempts += 1
-            purge.last_tried_at = timezone.now()
-            purge.last_error = f"{type(error).__name__}: {error}"
-            purge.save(update_fields=["attempts", "last_tried_at", "last_error"])
-            logger.warning("Could not purge %s cached paths (attempt %s): %s", len(purge.paths), purge.attempts, error)
-        else:
-            purge.delete()
-
-
-def issue_page_paths(issue):
-    """Return the path of every public page that shows ``issue`` or depends on it.
-
-    That is the issue's page, the home page, the archive, the site feeds, the sitemap,
-    the company index, the issues before and after it (their previous/next links), and
-    the pages and feeds of every company, theme and tag of its stories, with the parents
-    and subsidiaries of those companies (their pages link to each other when public).
-    """
-    paths = {
-        issue.get_absolute_url(),
-        reverse("home"),
-        reverse("issue_archive"),
-        reverse("issue_feed"),
-        reverse("issue_feed_atom"),
-        reverse("sitemap"),
-        reverse("company_list"),
-    }
-    published = Issue.objects.published()
-    for neighbour in (published.before(issue).first(), published.after(issue).first()):
-        if neighbour is not None:
-            paths.add(neighbour.get_absolute_url())
-    in_issue = Story.objects.filter(placement__issue=issue)
-    company_ids = Company.objects.filter(Exists(in_issue.filter(companies=OuterRef("pk")))).values("pk")
-    companies = Company.objects.filter(
-        Q(pk__in=company_ids) | Q(parent__in=company_ids) | Q(subsidiaries__in=company_ids)
-    )
-    for company in companies.distinct():
-        paths.add(company.get_absolute_url())
-        paths.add(reverse("company_feed", args=[company.slug]))
-        paths.add(reverse("company_feed_atom", args=[company.slug]))
-    for theme in Theme.objects.filter(Exists(in_issue.filter(themes=OuterRef("pk")))):
-        paths.add(theme.get_absolute_url())
-        paths.add(reverse("theme_feed", args=[theme.slug]))
-        paths.add(reverse("theme_feed_atom", args=[theme.slug]))
-    for tag in Tag.objects.filter(Exists(in_issue.filter(tags=OuterRef("pk")))).exclude(slug=""):
-        paths.add(reverse("tag_detail", args=[tag.slug]))
-    return paths
-
-
-def purge_issue_pages(issue, *, previous_paths=()):
-    """Purge now every cached page that a change to ``issue`` affects; raise if the cache is down.
-
-    What ``queue_issue_purge`` records and retries, done at once.
-    """
-    purge_paths(issue_page_paths(issue) | set(previous_paths))

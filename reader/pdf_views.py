@@ -9,6 +9,9 @@ from django.views.decorators.http import require_safe
 from digest.edition import edition_filename
 from digest.models import Issue, IssueState
 
+from . import keys
+from .page_cache import add_keys
+
 # The file behind the URL changes after a correction: caches keep it briefly, then revalidate.
 MAX_AGE = 300
 RETRY_AFTER = 60
@@ -25,6 +28,7 @@ def issue_pdf(request, slug):
         if Issue.objects.filter(slug=slug, state=IssueState.WITHDRAWN).exists():
             return render(request, "410.html", status=410)
         raise Http404("No published issue at this address.")
+    add_keys(request, keys.issue_key(issue.pk))  # a front cache drops it when a new edition is stored
     if not issue.pdf:
         return _being_prepared()
     etag = f'"{issue.pdf_content_hash}"'

@@ -1,10 +1,14 @@
 """sitemap.xml: published issues and the public company, theme and tag pages, nothing else."""
 
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import sitemap
 from django.urls import reverse
 
 from digest.models import Issue
 from digest.public import public_companies, public_tags, public_themes
+
+from . import keys
+from .page_cache import add_keys
 
 
 class IssueSitemap(Sitemap):
@@ -61,3 +65,9 @@ SITEMAPS = {
     "themes": ThemeSitemap,
     "tags": TagSitemap,
 }
+
+
+def sitemap_view(request, **kwargs):
+    """Serve sitemap.xml, filed under the lists it lists."""
+    add_keys(request, *keys.LISTS)
+    return sitemap(request, sitemaps=SITEMAPS, **kwargs)

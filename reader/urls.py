@@ -1,10 +1,9 @@
-from django.contrib.sitemaps.views import sitemap
 from django.urls import path, register_converter
 from django.views.decorators.http import require_safe
 
 from . import feeds, pdf_views, views
 from .page_cache import cache_public_page
-from .sitemaps import SITEMAPS
+from .sitemaps import sitemap_view
 
 
 class TagSlugConverter:
@@ -46,7 +45,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("feed/", cached_reader_view(feeds.IssueFeed()), name="issue_feed"),
     path("feed/atom/", cached_reader_view(feeds.AtomIssueFeed()), name="issue_feed_atom"),
-    path("sitemap.xml", cached_reader_view(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", cached_reader_view(sitemap_view), name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("preview/<str:token>/", views.issue_share_preview, name="issue_share_preview"),

@@ -31,8 +31,9 @@ from digest.public import (
 from digest.search import highlighted, search_issues, search_stories
 from stories.models import Theme
 
+from . import keys
 from .forms import SearchForm
-from .page_cache import cache_public_page, page_number, public_page
+from .page_cache import add_keys, cache_public_page, page_number, public_page
 
 ARCHIVE_PAGE_SIZE = 20
 TIMELINE_PAGE_SIZE = 20  # like the archive and search
@@ -53,10 +54,11 @@ def _page(request, items, per_page):
 @require_safe
 @cache_public_page
 def home(request):
+    add_keys(request, keys.ISSUES)  # the latest issue: a publication or a withdrawal changes which
     issue = Issue.objects.latest_published()
     if issue is None:
         return render(request, "digest/issue_none.html")
-    return issue_page(request, issue)
+    return _filed_issue_page(request, issue)
 
 
 @require_safe
@@ -64,10 +66,22 @@ def home(request):
 def issue_detail(request, slug):
     issue = Issue.objects.published().filter(slug=slug).first()
     if issue is not None:
-        return issue_page(request, issue)
+        return _filed_issue_page(request, issue)
     if Issue.objects.filter(slug=slug, state=IssueState.WITHDRAWN).exists():
         return render(request, "410.html", status=410)
     raise Http404("No published issue at this address.")
+
+
+def _filed_issue_page(request, issue):
+    """Render a published issue's page, filed under the issues it shows: itself and its neighbours.
+
+    The companies, themes and tags it names are not among its keys (forty stories of twenty
+    tags each would not fit a header): a change to one of them purges the issues naming it.
+    """
+    response = issue_page(request, issue)
+    shown = [response.context_data[name] for name in ("issue", "previous_issue", "next_issue")]
+    add_keys(request, *(keys.issue_key(other.pk) for other in shown if other is not None))
+    return response
 
 
 @require_safe
@@ -90,6 +104,7 @@ def issue_archive(request):
         .order_by("position", "id"),
         to_attr="top_placements",
     )
+    add_keys(request, keys.ISSUES)
     issues = Issue.objects.published().order_by("-week_start", "-number").prefetch_related(top_stories)
     page = _page(request, issues, ARCHIVE_PAGE_SIZE)
     years = [
@@ -101,6 +116,7 @@ def issue_archive(request):
 @require_safe
 @cache_public_page(query={"letter": INDEX_LETTERS.__contains__, "page": page_number})
 def company_list(request):
+    add_keys(request, keys.COMPANIES)
     letter = request.GET.get("letter", "").upper()
     if letter and letter not in INDEX_LETTERS:
         raise Http404("The company index has a page for each letter from A to Z, and # for the rest.")
@@ -130,12 +146,17 @@ def company_detail(request, slug):
     if not stats["count"]:
         raise Http404("No published story involves this company.")
     public = public_companies()
+    parent = public.filter(pk=company.parent_id).first() if company.parent_id else None
+    subsidiaries = list(public.filter(parent=company).order_by("name"))
+    # Its parent's and subsidiaries' names are on it: a rename or a move purges this page too.
+    relatives = [parent, *subsidiaries] if parent else subsidiaries
+    add_keys(request, keys.company_key(company.pk), *(keys.company_key(other.pk) for other in relatives))
     context = {
         "company": company,
         "stats": stats,
         "page": _timeline(request, public_stories().filter(companies=company), stats["count"]),
-        "parent": public.filter(pk=company.parent_id).first() if company.parent_id else None,
-        "subsidiaries": list(public.filter(parent=company).order_by("name")),
+        "parent": parent,
+        "subsidiaries": subsidiaries,
         "alongside": list(covered_alongside(company, window=ALONGSIDE_WINDOW)),
         "alongside_window": ALONGSIDE_WINDOW if stats["count"] > ALONGSIDE_WINDOW else None,
     }
@@ -146,6 +167,7 @@ def company_detail(request, slug):
 @cache_public_page(query={"page": page_number})
 def theme_detail(request, slug):
     theme = get_object_or_404(Theme, slug=slug)
+    add_keys(request, keys.theme_key(theme.pk))
     return _topic_page(request, theme, public_stories().filter(themes=theme), "stories/theme_detail.html")
 
 
@@ -153,6 +175,7 @@ def theme_detail(request, slug):
 @cache_public_page(query={"page": page_number})
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
+    add_keys(request, keys.tag_key(tag.pk))
     return _topic_page(request, tag, public_stories().filter(tags=tag), "stories/tag_detail.html")
 
 

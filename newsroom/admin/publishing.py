@@ -1,5 +1,5 @@
 """Publication and correction runs in the admin: every run's steps, failures and retries,
-the report, and the page purges still waiting for the cache."""
+and the report. (Page purges waiting for the cache are the reader site's: its own admin.)"""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from digest import publishing
-from digest.models import UNFINISHED_RUN_STATES, Issue, IssueState, PagePurge, PublicationRun, PublicationStep, RunState
+from digest.models import UNFINISHED_RUN_STATES, Issue, IssueState, PublicationRun, PublicationStep, RunState
 from digest.workflow import TransitionNotAllowed
 
 
@@ -98,32 +98,6 @@ class PublicationRunAdmin(admin.ModelAdmin):
             "running": runs.filter(state__in=UNFINISHED_RUN_STATES),
             "failed": runs.filter(state=RunState.FAILED),
             "recent": runs.filter(state=RunState.COMPLETED)[:10],
-            "purges": PagePurge.objects.all()[:50],
             "can_retry": request.user.has_perm("digest.publish_issue"),
         }
         return TemplateResponse(request, "admin/digest/publishing_report.html", context)
-
-
-@admin.register(PagePurge)
-class PagePurgeAdmin(admin.ModelAdmin):
-    """Purges of cached pages not done yet: the beat retries each until the cache answers."""
-
-    list_display = ["created_at", "path_count", "attempts", "last_tried_at", "last_error"]
-    readonly_fields = ["paths", "created_at", "attempts", "last_tried_at", "last_error"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        # Whoever follows publication runs follows the purges they leave behind.
-        return request.user.has_perm("digest.view_publicationrun")
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    @admin.display(description="Paths")
-    def path_count(self, purge):
-        return len(purge.paths)

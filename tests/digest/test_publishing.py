@@ -490,7 +490,7 @@ def test_a_correction_while_the_publication_run_is_still_open_rebuilds_the_pdf(p
     settings.MEDIA_ROOT = tmp_path / "media"
     issue = issue_with_stories(state=IssueState.APPROVED, week_in_review="First words.")
     run = publishing.publish(issue=issue, by=publisher)
-    for _ in range(2):  # mark_published, render_pdf: done; purge and notify still to come
+    for _ in range(2):  # mark_published, render_pdf: done; notify still to come
         publishing._execute_step(run.pk, publishing._claim_next_step(run.pk).pk)
     issue.refresh_from_db()
     first_hash = issue.pdf_content_hash

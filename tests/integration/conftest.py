@@ -159,6 +159,7 @@ def services(postgresql, transactional_db, tmp_path, settings):
                 "CACHE_KEY_PREFIX": CACHE_KEY_PREFIX,
                 "MEDIA_ROOT": str(settings.MEDIA_ROOT),
                 "PUBLISH_DUE_INTERVAL_SECONDS": "1",
+                "PURGE_RETRY_INTERVAL_SECONDS": "1",
                 "PUBLISHING_RETRY_BACKOFF_SECONDS": "0.3",
                 "PUBLISHING_MAX_ATTEMPTS": "3",
                 "CONN_MAX_AGE": "0",

@@ -1,0 +1,30 @@
+"""The keys public responses are filed under, and purged by: one per thing a page shows.
+
+Made of ids, never slugs, so a rename keeps its key. A page carries the key of each object
+whose own page it is or whose content it shows beside its own (an issue page: its issue and
+the neighbours whose titles it links), and a list page carries the key of its list, not one
+per item, so the ``xkey`` header stays small. What else shows an object is found when it
+changes (``reader.signal_handlers``): the issues whose stories name a company, say.
+"""
+
+ISSUES = "issues"  # the published issues: home page, archive, site feeds, sitemap
+COMPANIES = "companies"  # the company index (names and counts), the sitemap
+THEMES = "themes"  # the sitemap's themes
+TAGS = "tags"  # the sitemap's tags
+LISTS = (ISSUES, COMPANIES, THEMES, TAGS)
+
+
+def issue_key(issue_id):
+    return f"issue-{issue_id}"
+
+
+def company_key(company_id):
+    return f"company-{company_id}"
+
+
+def theme_key(theme_id):
+    return f"theme-{theme_id}"
+
+
+def tag_key(tag_id):
+    return f"tag-{tag_id}"

@@ -1,0 +1,171 @@
+"""What each change the core announces means for the reader site: the keys to purge.
+
+The core never names a page. It announces transitions, corrections and stored PDFs
+(``digest.signals``), and Django announces every content edit (``post_save``,
+``pre_delete``, ``m2m_changed``) whatever made it: the admin, an import, a restore, a
+rename. Each handler here turns one into the keys of the pages it makes stale
+(``reader.keys``) and records their purge in the transaction of the change
+(``purges.queue_purge``). A change to anything not public (a draft, a company no
+published story names) costs one small query and purges nothing.
+
+A page is found through what it shows: an issue through its own key (its page, and its
+neighbours' pages that link to it); a company, theme or tag through its key (its page and
+feeds) and the issues whose stories name it, whose other topics' timelines show those
+stories too; the lists through their list keys.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.db.models.signals import m2m_changed, post_save, pre_delete
+from taggit.models import Tag, TaggedItem
+
+from companies.models import Company
+from digest.models import Issue, IssueState, Placement, published_issue
+from digest.signals import issue_corrected, issue_pdf_stored, issue_transitioned
+from stories.models import Source, Story, Theme
+
+from . import keys
+from .purges import queue_purge
+
+
+def _topic_keys(story_ids):
+    """Return the keys of the companies (with their parents and subsidiaries), themes and tags of stories."""
+    named = Company.objects.filter(stories__in=story_ids).values("pk")
+    companies = Company.objects.filter(Q(pk__in=named) | Q(parent__in=named) | Q(subsidiaries__in=named))
+    themes = Theme.objects.filter(stories__in=story_ids)
+    tags = TaggedItem.objects.filter(content_type=ContentType.objects.get_for_model(Story), object_id__in=story_ids)
+    return {
+        *(keys.company_key(pk) for pk in companies.values_list("pk", flat=True).distinct()),
+        *(keys.theme_key(pk) for pk in themes.values_list("pk", flat=True).distinct()),
+        *(keys.tag_key(pk) for pk in tags.values_list("tag_id", flat=True).distinct()),
+    }
+
+
+def _public_story_keys(stories, *, lists=(keys.ISSUES,)):
+    """Return the keys of the pages showing those of ``stories`` (ids or a query) that are public.
+
+    Their issues, their topics and ``lists`` (the archive and the feeds show stories); none
+    when no public story is among them, found in one query.
+    """
+    placed = list(
+        Placement.objects.filter(published_issue("issue__"), story__in=stories).values_list("story_id", "issue_id")
+    )
+    if not placed:
+        return set()
+    story_ids = [story_id for story_id, _ in placed]
+    return {*(keys.issue_key(issue_id) for _, issue_id in placed), *_topic_keys(story_ids), *lists}
+
+
+def _issue_keys(issue, *, lists):
+    """Return the keys of the pages showing ``issue``, whatever its state now."""
+    story_ids = list(Placement.objects.filter(issue=issue).values_list("story_id", flat=True))
+    return {keys.issue_key(issue.pk), *_topic_keys(story_ids), *lists}
+
+
+# The core's announcements -----------------------------------------------------------------
+
+
+def issue_went_public_or_not(sender, *, issue, from_state, to_state, **kwargs):
+    """Published or withdrawn: its page, its neighbours' links, its stories' topics, every list."""
+    if IssueState.PUBLISHED not in (from_state, to_state):
+        return
+    published = Issue.objects.published()
+    neighbours = [published.before(issue).first(), published.after(issue).first()]
+    queue_purge({*_issue_keys(issue, lists=keys.LISTS), *(keys.issue_key(other.pk) for other in neighbours if other)})
+
+
+def issue_was_corrected(sender, *, issue, **kwargs):
+    """Its page (and the neighbours linking its title), its stories' topics, the lists of issues."""
+    queue_purge(_issue_keys(issue, lists=[keys.ISSUES]))
+
+
+def issue_pdf_was_stored(sender, *, issue, **kwargs):
+    queue_purge([keys.issue_key(issue.pk)])
+
+
+# Content edits ------------------------------------------------------------------------
+
+
+def issue_saved(sender, instance, update_fields=None, **kwargs):
+    """A published issue edited (a correction, an import): as if it went public again.
+
+    Saves of some fields only are the workflow's and the edition's, announced by them.
+    """
+    if update_fields is None and instance.state == IssueState.PUBLISHED:
+        issue_went_public_or_not(sender, issue=instance, from_state=None, to_state=instance.state)
+
+
+def issue_deleted(sender, instance, **kwargs):
+    if instance.state == IssueState.PUBLISHED:
+        issue_went_public_or_not(sender, issue=instance, from_state=instance.state, to_state=None)
+
+
+def story_changed(sender, instance, **kwargs):
+    queue_purge(_public_story_keys([instance.pk]))
+
+
+def source_changed(sender, instance, **kwargs):
+    queue_purge(_public_story_keys([instance.story_id]))
+
+
+def placement_changed(sender, instance, **kwargs):
+    # A story put in or taken out of a published issue: the lists gain or lose it, its topics too.
+    issue = Issue.objects.published().filter(pk=instance.issue_id).first()
+    if issue is not None:
+        queue_purge(_issue_keys(issue, lists=keys.LISTS))
+
+
+_LIST_OF = {Company: keys.COMPANIES, Theme: keys.THEMES, Tag: keys.TAGS}
+
+
+def story_links_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """A story's companies, themes or tags changed: before a removal, so the removed ones are purged too.
+
+    ``reverse`` when the change went through the topic (``company.stories.remove(story)``).
+    """
+    if action not in ("pre_remove", "pre_clear", "post_add") or (action != "pre_clear" and not pk_set):
+        return
+    if reverse:
+        topic_list = _LIST_OF[type(instance)]
+        stories = instance.stories.all() if action == "pre_clear" else pk_set
+    else:
+        topic_list = _LIST_OF[model]
+        stories = [instance.pk]
+    queue_purge(_public_story_keys(stories, lists=[keys.ISSUES, topic_list]))
+
+
+def company_changed(sender, instance, **kwargs):
+    stories = Story.objects.filter(companies=instance).values("pk")
+    queue_purge(_public_story_keys(stories, lists=[keys.ISSUES, keys.COMPANIES]))
+
+
+def theme_changed(sender, instance, **kwargs):
+    stories = Story.objects.filter(themes=instance).values("pk")
+    queue_purge(_public_story_keys(stories, lists=[keys.ISSUES, keys.THEMES]))
+
+
+def tag_changed(sender, instance, **kwargs):
+    stories = TaggedItem.objects.filter(tag=instance, content_type=ContentType.objects.get_for_model(Story))
+    queue_purge(_public_story_keys(stories.values("object_id"), lists=[keys.ISSUES, keys.TAGS]))
+
+
+def connect():
+    """Connect every handler (``ReaderConfig.ready``)."""
+    issue_transitioned.connect(issue_went_public_or_not, dispatch_uid="reader.purge.transition")
+    issue_corrected.connect(issue_was_corrected, dispatch_uid="reader.purge.correction")
+    issue_pdf_stored.connect(issue_pdf_was_stored, dispatch_uid="reader.purge.pdf")
+    post_save.connect(issue_saved, sender=Issue, dispatch_uid="reader.purge.issue_saved")
+    pre_delete.connect(issue_deleted, sender=Issue, dispatch_uid="reader.purge.issue_deleted")
+    for model, handler in [
+        (Story, story_changed),
+        (Source, source_changed),
+        (Placement, placement_changed),
+        (Company, company_changed),
+        (Theme, theme_changed),
+        (Tag, tag_changed),
+    ]:
+        # Deletions before the rows go: what showed them can still be found.
+        post_save.connect(handler, sender=model, dispatch_uid=f"reader.purge.{model.__name__}_saved")
+        pre_delete.connect(handler, sender=model, dispatch_uid=f"reader.purge.{model.__name__}_deleted")
+    for through in (Story.companies.through, Story.themes.through, TaggedItem):
+        m2m_changed.connect(story_links_changed, sender=through, dispatch_uid=f"reader.purge.{through.__name__}")

@@ -81,6 +81,7 @@ class StoryAdmin(ProtectPublishedAdmin, CorrectionAdmin, RevisionsAdmin):
         ("Record", {"fields": ["author", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [SourceInline]
+    revision_children_label = "Sources"
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("companies")
@@ -140,7 +141,7 @@ def _search_words(search_term):
 
 
 @admin.register(Theme)
-class ThemeAdmin(RenameCorrectionAdmin, admin.ModelAdmin):
+class ThemeAdmin(RenameCorrectionAdmin, RevisionsAdmin):
     list_display = ["name", "slug", "story_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

@@ -32,7 +32,11 @@
   }
 
   function localTimes() {
-    var format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZoneName: "short" });
+    // Components, not dateStyle/timeStyle: those two refuse a timeZoneName beside them.
+    var format = new Intl.DateTimeFormat(undefined, {
+      weekday: "short", day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    });
     document.querySelectorAll("time[data-local-time]").forEach(function (element) {
       var when = Date.parse(element.getAttribute("datetime"));
       if (!isNaN(when)) element.textContent = format.format(new Date(when));

@@ -169,3 +169,10 @@ def test_the_home_page_and_the_list_of_models_need_a_login(client):
     for url in (HOME, reverse("admin:models")):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_the_publishing_report_counts_down_to_a_scheduled_issue():
+    """It said "in 0 minutes" for every scheduled issue (``timeuntil`` the wrong way round)."""
+    IssueFactory(state=IssueState.SCHEDULED, publish_at=timezone.now() + datetime.timedelta(days=2, hours=3.5))
+    html = logged_in(user_in_role("Editor")).get(reverse("admin:digest_publicationrun_report")).content.decode()
+    assert "(in 2\xa0days, 3\xa0hours)" in html

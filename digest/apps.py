@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class DigestConfig(AppConfig):
     name = "digest"
-    verbose_name = "Digest"
+    verbose_name = "Issues and publishing"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

@@ -1,8 +1,9 @@
-"""Restore an earlier revision of a story, an issue or a company, children included.
+"""Restore an earlier revision of a story, an issue, a company or a theme, children included.
 
 django-simple-history keeps every save. Restoring copies a revision's fields back and
 saves, which itself becomes the newest revision. A story's sources and an issue's
-placements are restored as they stood when that revision was current.
+placements are restored as they stood when that revision was current (``children_by_revision``,
+which the history page shows too), and a story's tags as its revision kept them.
 """
 
 import datetime
@@ -12,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from companies.models import Company
-from stories.models import Source, Story
+from stories.models import Source, Story, Theme
 
 from .approval import content_edit
 from .corrections import record_correction
@@ -37,13 +38,14 @@ def restore_revision(*, obj, history_id, by):
         children = _children_as_of(locked, record) if model in _CHILDREN else None
         for field in _restorable_fields(model, record):
             setattr(locked, field, getattr(record, field))
-        locked.version += 1
+        if hasattr(locked, "version"):
+            locked.version += 1
         locked._history_user = by
         when = f"{record.history_date:%Y-%m-%d %H:%M} UTC"
-        # A company's old name back on published stories is a rename: a correction of each issue.
+        # A company's or theme's old name back on published stories is a rename: a correction of each issue.
         renaming = (
             correcting_renames(obj=locked, by=by, note=f"Restored “{locked}” to its version of {when}.")
-            if isinstance(locked, Company)
+            if isinstance(locked, Company | Theme)
             else nullcontext()
         )
         with renaming:
@@ -52,6 +54,8 @@ def restore_revision(*, obj, history_id, by):
             # Historical m2m rows are copies of the through rows: read the target's id.
             target = f"{field.m2m_reverse_field_name()}_id"
             getattr(locked, field.name).set([getattr(row, target) for row in getattr(record, field.name).all()])
+        if getattr(record, "tag_names", None) is not None:  # None: a revision from before tags were kept
+            locked.tags.set(record.tag_names)
         if children is not None:
             _replace_children(locked, children, by)
         issue = _issue_of(locked)
@@ -68,6 +72,8 @@ def _ensure_can_edit(user, obj):
         ensure_can_edit_story(user, obj)
     elif isinstance(obj, Company) and not user.has_perm("companies.change_company"):
         raise PermissionDenied("You may not change companies.")
+    elif isinstance(obj, Theme) and not user.has_perm("stories.change_theme"):
+        raise PermissionDenied("You may not change themes.")
 
 
 def _issue_of(obj):
@@ -88,21 +94,53 @@ def _restorable_fields(model, record):
 
 
 def _children_as_of(obj, record):
-    """The children as they stood after the revision's save, before the next revision.
-
-    The admin saves the parent first and its inline children a moment later, so the
-    children of a revision are those that existed just before the next revision.
-    """
-    child_model, parent_field, _ = _CHILDREN[type(obj)]
-    later = obj.history.filter(history_date__gt=record.history_date).order_by("history_date").first()
-    cutoff = later.history_date - datetime.timedelta(microseconds=1) if later else timezone.now()
-    children = list(child_model.history.as_of(cutoff).filter(**{parent_field: obj.pk}))
-    if child_model is Placement:
+    children = children_by_revision(obj, [record])[record.history_id]
+    if type(obj) is Issue:
         elsewhere = Placement.objects.filter(story_id__in=[p.story_id for p in children]).exclude(issue_id=obj.pk)
         for placement in elsewhere.select_related("story", "issue")[:1]:
             raise TransitionNotAllowed(
                 f"“{placement.story}” is now in issue #{placement.issue.number}; remove it there first."
             )
+    return children
+
+
+def children_by_revision(obj, records):
+    """Return the children of ``obj`` (a story's sources, an issue's placements) in each revision.
+
+    ``records`` are revisions of ``obj``; the answer maps each one's ``history_id`` to the
+    historical rows of its children, in their order, in two queries whatever their number.
+    The children of a revision are those that stood just before the next revision: the
+    admin saves the parent first and its inline children a moment later.
+    """
+    child_model, parent_field, _ = _CHILDREN[type(obj)]
+    records = sorted(records, key=lambda record: (record.history_date, record.history_id))
+    if not records:
+        return {}
+    dates = [record.history_date for record in records]
+    following = (
+        obj.history.filter(history_date__gt=dates[-1]).order_by("history_date").values_list("history_date", flat=True)
+    )
+    next_after_last = following.first()
+    cutoffs = {}
+    for record in records:
+        later = next((date for date in dates if date > record.history_date), next_after_last)
+        cutoffs[record.history_id] = later - datetime.timedelta(microseconds=1) if later else timezone.now()
+    # Every row of every child this parent ever had, up to the last cutoff, oldest first.
+    ever_here = child_model.history.filter(**{parent_field: obj.pk}).values("id")
+    rows = list(
+        child_model.history.filter(id__in=ever_here, history_date__lte=max(cutoffs.values())).order_by(
+            "history_date", "history_id"
+        )
+    )
+    children = {}
+    for history_id, cutoff in cutoffs.items():
+        latest = {}  # as simple-history's ``as_of``: each child's newest row up to the cutoff
+        for row in rows:
+            if row.history_date > cutoff:
+                break
+            latest[row.id] = row
+        standing = [row for row in latest.values() if row.history_type != "-" and getattr(row, parent_field) == obj.pk]
+        children[history_id] = sorted(standing, key=lambda row: (getattr(row, "section", 0), row.position, row.id))
     return children
 
 

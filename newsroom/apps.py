@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class NewsroomConfig(AppConfig):
@@ -13,3 +14,10 @@ class NewsroomConfig(AppConfig):
         from .notifications import notify_on_transition
 
         issue_transitioned.connect(notify_on_transition, dispatch_uid="newsroom.notify_on_transition")
+
+
+class NewsroomAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on the newsroom's site (its home page is the newsroom's, not the app list)."""
+
+    default = False  # named in INSTALLED_APPS; "newsroom" itself is NewsroomConfig
+    default_site = "newsroom.sites.NewsroomAdminSite"

@@ -14,6 +14,7 @@ from taggit.models import Tag
 from companies.models import web_url_validator
 
 from .rendering import RenderedMarkdownModel, atx_heading_levels
+from .tag_history import TaggedHistoricalRecords
 
 # Bounds on editor text keep Markdown rendering fast whatever is pasted in (a story summary
 # is a few paragraphs; 10,000 characters of the worst Markdown render in about 0.15 s).
@@ -82,6 +83,8 @@ class Theme(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True, help_text="What this theme follows, shown on its page.")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
 
@@ -119,7 +122,8 @@ class Story(RenderedMarkdownModel, models.Model):
     )
     version = models.PositiveIntegerField(default=0, editable=False)
 
-    history = HistoricalRecords(
+    # Tags are taggit's generic relation: each revision keeps their names (stories.tag_history).
+    history = TaggedHistoricalRecords(
         excluded_fields=["summary_html", "updated_at", "version", "search_vector"], m2m_fields=[companies, themes]
     )
 

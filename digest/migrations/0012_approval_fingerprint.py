@@ -25,7 +25,7 @@ def record_approved_content(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('digest', '0011_run_kinds_and_page_purges'),
+        ('digest', '0011_run_kinds'),
     ]
 
     operations = [

@@ -5,10 +5,4 @@ may be edited depends on the issues it appears in, and every edit is version-che
 kept as a revision. Dependencies still point one way: digest → stories → companies.
 """
 
-from django.contrib import admin
-
 from . import companies, issues, publishing, stories  # noqa: F401 - registers the model admins
-
-admin.site.site_header = "Engineering @ Scale"
-admin.site.site_title = "Engineering @ Scale CMS"
-admin.site.index_title = "Newsroom"

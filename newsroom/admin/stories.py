@@ -1,7 +1,7 @@
 import taggit.admin  # noqa: F401 - registers taggit's Tag admin, replaced below
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import JsonResponse
 from django.urls import path, reverse
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
 from companies.models import Company
+from digest.models import IssueState
 from digest.workflow import can_edit_story, ensure_can_edit_story, why_not_edit_story
 from stories.models import SUMMARY_MAX_LENGTH, Source, Story, Theme
 from stories.rendering import render_markdown
@@ -69,11 +70,29 @@ class CompanyFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PublishedFilter(admin.SimpleListFilter):
+    """Stories in a published issue, or not yet: the home page's "your stories" links here."""
+
+    title = "publication"
+    parameter_name = "published"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not yet published"), ("yes", "In a published issue")]
+
+    def queryset(self, request, queryset):
+        published = Q(placement__issue__state=IssueState.PUBLISHED)
+        if self.value() == "yes":
+            return queryset.filter(published)
+        if self.value() == "no":
+            return queryset.filter(Q(placement__isnull=True) | ~published)
+        return queryset
+
+
 @admin.register(Story)
 class StoryAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, CorrectionAdmin, RevisionsAdmin):
     list_display = ["title", "issue", "company_names", "author", "updated_at"]
     list_select_related = ["author", "placement__issue"]
-    list_filter = [CompanyFilter, "themes", "placement__section", "updated_at"]
+    list_filter = [CompanyFilter, PublishedFilter, "themes", "placement__section", "updated_at"]
     # Counting every story for "N total" is a full scan on each page; the filtered count is enough.
     show_full_result_count = False
     search_fields = ["title", "slug", "companies__name"]
@@ -86,6 +105,7 @@ class StoryAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, CorrectionAdmin, R
         ("Record", {"fields": ["author", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [SourceInline]
+    revision_children_label = "Sources"
 
     class Media:
         css = {"all": ["newsroom/admin.css"]}
@@ -192,7 +212,7 @@ def _search_words(search_term):
 
 
 @admin.register(Theme)
-class ThemeAdmin(ApprovedContentAdmin, RenameCorrectionAdmin, admin.ModelAdmin):
+class ThemeAdmin(ApprovedContentAdmin, RenameCorrectionAdmin, RevisionsAdmin):
     list_display = ["name", "slug", "story_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

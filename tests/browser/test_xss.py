@@ -66,6 +66,8 @@ def admin_urls(corpus):
         f"/admin/companies/company/{company.pk}/history/",
         "/admin/stories/theme/",
         f"/admin/stories/theme/{theme.pk}/change/",
+        f"/admin/stories/theme/{theme.pk}/history/",
+        "/admin/models/",
         "/admin/taggit/tag/",
         f"/admin/taggit/tag/{tag.pk}/change/",
         "/admin/digest/publicationrun/report/",
@@ -77,6 +79,10 @@ def admin_urls(corpus):
         app, name = model._meta.app_label, model._meta.model_name
         urls.append(f"/admin/{app}/{name}/{record.id}/history/{record.history_id}/")
     return urls
+
+
+# Admin pages that show no text an editor typed (the list of models) or none of the corpus.
+NO_TEXT_FROM_EDITORS = ("/admin/models/", "/admin/digest/publicationrun/report/")
 
 
 def _trapped_page(new_page, executions):
@@ -123,7 +129,7 @@ def test_no_payload_runs_in_the_admin(new_page, live_server, corpus, superuser):
     for path in admin_urls(corpus):
         response, shows_payloads = _visit(page, live_server.url + path, executions, active)
         assert response.status == 200, f"{path} answered {response.status}"
-        assert shows_payloads or path in ("/admin/", "/admin/digest/publicationrun/report/"), f"{path}: no payload"
+        assert shows_payloads or path in NO_TEXT_FROM_EDITORS, f"{path}: no payload"
     assert executions == []
     assert active == []
 

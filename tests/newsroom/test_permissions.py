@@ -37,6 +37,7 @@ MATRIX = {
         "add": [LOGIN, OK, OK, OK, OK],
         "change": [LOGIN, OK, OK, OK, OK],
         "delete": [LOGIN, FORBIDDEN, OK, OK, OK],
+        "history": [LOGIN, OK, OK, OK, OK],
     },
     "taggit.tag": {
         "changelist": [LOGIN, OK, OK, OK, OK],

@@ -1,9 +1,11 @@
 """The keys public responses are filed under, and purged by: one per thing a page shows.
 
 Made of ids, never slugs, so a rename keeps its key. A page carries the key of each object
-whose own page it is or whose content it shows beside its own (an issue page: its issue and
-the neighbours whose titles it links), and a list page carries the key of its list, not one
-per item, so the ``xkey`` header stays small. What else shows an object is found when it
+whose own page it is or whose content it shows beside its own, and a list page carries the
+key of its list, not one per item, so the ``xkey`` header stays small. An issue has two: its
+own (its page and PDF: everything in it) and its link's (the previous and next issues'
+pages, which show its title), so that a change inside an issue (a company renamed on one of
+its stories) does not purge the pages that only link to it. What else shows an object is found when it
 changes (``reader.signal_handlers``): the issues whose stories name a company, say.
 """
 
@@ -16,6 +18,11 @@ LISTS = (ISSUES, COMPANIES, THEMES, TAGS)
 
 def issue_key(issue_id):
     return f"issue-{issue_id}"
+
+
+def issue_link_key(issue_id):
+    """The pages that link to the issue by its title: its neighbours in reading order."""
+    return f"issue-link-{issue_id}"
 
 
 def company_key(company_id):

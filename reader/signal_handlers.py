@@ -16,7 +16,7 @@ stories too; the lists through their list keys.
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 from taggit.models import Tag, TaggedItem
 
 from companies.models import Company
@@ -56,27 +56,42 @@ def _public_story_keys(stories, *, lists=(keys.ISSUES,)):
     return {*(keys.issue_key(issue_id) for _, issue_id in placed), *_topic_keys(story_ids), *lists}
 
 
-def _issue_keys(issue, *, lists):
-    """Return the keys of the pages showing ``issue``, whatever its state now."""
+def _issue_keys(issue, *, lists, linked=True):
+    """Return the keys of the pages showing ``issue`` (and, if ``linked``, linking to it), whatever its state."""
     story_ids = list(Placement.objects.filter(issue=issue).values_list("story_id", flat=True))
-    return {keys.issue_key(issue.pk), *_topic_keys(story_ids), *lists}
+    links = [keys.issue_link_key(issue.pk)] if linked else []
+    return {keys.issue_key(issue.pk), *links, *_topic_keys(story_ids), *lists}
 
 
 # The core's announcements -----------------------------------------------------------------
 
 
-def issue_went_public_or_not(sender, *, issue, from_state, to_state, **kwargs):
-    """Published or withdrawn: its page, its neighbours' links, its stories' topics, every list."""
-    if IssueState.PUBLISHED not in (from_state, to_state):
-        return
+def _neighbour_keys(issue):
+    """The pages of the issues before and after ``issue`` in reading order: they link to it now."""
     published = Issue.objects.published()
     neighbours = [published.before(issue).first(), published.after(issue).first()]
-    queue_purge({*_issue_keys(issue, lists=keys.LISTS), *(keys.issue_key(other.pk) for other in neighbours if other)})
+    return {keys.issue_key(other.pk) for other in neighbours if other is not None}
+
+
+def issue_went_public_or_not(sender, *, issue, from_state, to_state, **kwargs):
+    """Published or withdrawn: its page and the pages linking to it, its stories' topics, every list.
+
+    A published issue's neighbours now link to it: their pages are purged too. A withdrawn
+    issue's neighbours linked to it, so they carry its link key already.
+    """
+    if IssueState.PUBLISHED not in (from_state, to_state):
+        return
+    went_public = to_state == IssueState.PUBLISHED
+    queue_purge({*_issue_keys(issue, lists=keys.LISTS), *(_neighbour_keys(issue) if went_public else ())})
 
 
 def issue_was_corrected(sender, *, issue, **kwargs):
-    """Its page (and the neighbours linking its title), its stories' topics, the lists of issues."""
-    queue_purge(_issue_keys(issue, lists=[keys.ISSUES]))
+    """Its page, its stories' topics, the lists of issues.
+
+    The pages linking to it show only its title, and a new title is a save of the issue
+    (``issue_saved``), which purges them: a company renamed on one of its stories does not.
+    """
+    queue_purge(_issue_keys(issue, lists=[keys.ISSUES], linked=False))
 
 
 def issue_pdf_was_stored(sender, *, issue, **kwargs):
@@ -86,18 +101,34 @@ def issue_pdf_was_stored(sender, *, issue, **kwargs):
 # Content edits ------------------------------------------------------------------------
 
 
-def issue_saved(sender, instance, update_fields=None, **kwargs):
-    """A published issue edited (a correction, an import): as if it went public again.
+# What the pages linking to an issue show of it (its title) and its place in reading order.
+_LINKED_FIELDS = ("state", "week_start", "number", "title")
 
-    Saves of some fields only are the workflow's and the edition's, announced by them.
+
+def issue_about_to_be_saved(sender, instance, update_fields=None, **kwargs):
+    """Note a published issue's state, place and title before a save, to tell what the save changes."""
+    if update_fields is None and instance.pk and instance.state == IssueState.PUBLISHED:
+        instance._linked_before = Issue.objects.filter(pk=instance.pk).values_list(*_LINKED_FIELDS).first()
+
+
+def issue_saved(sender, instance, update_fields=None, **kwargs):
+    """A published issue saved whole (a correction, an import): its page, its topics, the lists.
+
+    A new title, week or number also changes the pages linking to it. An issue made public
+    by the save, or moved in reading order, has new neighbours, which link to it now. Saves
+    of some fields only are the workflow's and the edition's, announced by them.
     """
     if update_fields is None and instance.state == IssueState.PUBLISHED:
-        issue_went_public_or_not(sender, issue=instance, from_state=None, to_state=instance.state)
+        before = getattr(instance, "_linked_before", None)
+        relinked = before != tuple(getattr(instance, field) for field in _LINKED_FIELDS)
+        placed_anew = before is None or before[:3] != (IssueState.PUBLISHED, instance.week_start, instance.number)
+        neighbours = _neighbour_keys(instance) if placed_anew else ()
+        queue_purge({*_issue_keys(instance, lists=keys.LISTS, linked=relinked), *neighbours})
 
 
 def issue_deleted(sender, instance, **kwargs):
     if instance.state == IssueState.PUBLISHED:
-        issue_went_public_or_not(sender, issue=instance, from_state=instance.state, to_state=None)
+        queue_purge(_issue_keys(instance, lists=keys.LISTS))
 
 
 def story_changed(sender, instance, **kwargs):
@@ -154,6 +185,7 @@ def connect():
     issue_transitioned.connect(issue_went_public_or_not, dispatch_uid="reader.purge.transition")
     issue_corrected.connect(issue_was_corrected, dispatch_uid="reader.purge.correction")
     issue_pdf_stored.connect(issue_pdf_was_stored, dispatch_uid="reader.purge.pdf")
+    pre_save.connect(issue_about_to_be_saved, sender=Issue, dispatch_uid="reader.purge.issue_about_to_be_saved")
     post_save.connect(issue_saved, sender=Issue, dispatch_uid="reader.purge.issue_saved")
     pre_delete.connect(issue_deleted, sender=Issue, dispatch_uid="reader.purge.issue_deleted")
     for model, handler in [

@@ -73,14 +73,14 @@ def issue_detail(request, slug):
 
 
 def _filed_issue_page(request, issue):
-    """Render a published issue's page, filed under the issues it shows: itself and its neighbours.
+    """Render a published issue's page, filed under its issue and the links to its neighbours.
 
     The companies, themes and tags it names are not among its keys (forty stories of twenty
     tags each would not fit a header): a change to one of them purges the issues naming it.
     """
     response = issue_page(request, issue)
-    shown = [response.context_data[name] for name in ("issue", "previous_issue", "next_issue")]
-    add_keys(request, *(keys.issue_key(other.pk) for other in shown if other is not None))
+    linked = [response.context_data[name] for name in ("previous_issue", "next_issue")]
+    add_keys(request, keys.issue_key(issue.pk), *(keys.issue_link_key(other.pk) for other in linked if other))
     return response
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from companies.models import Company
 from digest import corrections, workflow
 from digest.models import Issue, IssueState
-from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, ThemeFactory, user_in_role
+from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, ThemeFactory, record_approval, user_in_role
 
 pytestmark = pytest.mark.django_db
 
@@ -228,6 +228,7 @@ def test_the_publication_run_purges_the_pages_it_changes(client, site, django_ca
     warm(client, ["/", "/issues/", "/companies/netflix/", "/feed/", site["second"].get_absolute_url()])
     third = IssueFactory(state=IssueState.APPROVED, title="Third issue")
     PlacementFactory(issue=third, story__title="Brand new story", story__companies=[site["netflix"]])
+    record_approval(third)  # approved as it stands now
     run = publishing.publish(issue=third, by=user_in_role("Publisher"))
     with django_capture_on_commit_callbacks(execute=True):
         publishing.advance_run(run.pk)

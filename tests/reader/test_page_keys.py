@@ -47,9 +47,10 @@ def test_every_public_response_names_the_keys_of_what_it_shows(client, site):
     first, second = site["first"], site["second"]
     netflix, theme, tag = site["netflix"], site["theme"], site["tag"]
     shown = {
-        second.get_absolute_url(): {f"issue-{second.pk}", f"issue-{first.pk}"},  # its previous issue's title
-        first.get_absolute_url(): {f"issue-{first.pk}", f"issue-{second.pk}"},
-        "/": {"issues", f"issue-{second.pk}", f"issue-{first.pk}"},
+        # An issue's page, and the link to each neighbour whose title it shows.
+        second.get_absolute_url(): {f"issue-{second.pk}", f"issue-link-{first.pk}"},
+        first.get_absolute_url(): {f"issue-{first.pk}", f"issue-link-{second.pk}"},
+        "/": {"issues", f"issue-{second.pk}", f"issue-link-{first.pk}"},
         "/issues/": {"issues"},
         "/feed/": {"issues"},
         "/feed/atom/": {"issues"},

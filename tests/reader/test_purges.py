@@ -32,6 +32,7 @@ from tests.factories import (
     PlacementFactory,
     SourceFactory,
     ThemeFactory,
+    record_approval,
     user_in_role,
 )
 
@@ -254,6 +255,7 @@ def test_publishing_an_issue_shows_it_on_every_page_it_belongs_to(client, site, 
         themes=[site["data_planes"]],
         tags=["envoy"],
     )
+    record_approval(fourth)  # approved as it stands now
     warm(client, *SITE_LISTS, *THIRD_TOPICS, url(site["third"]), *quiet(site))
     assert_gone(client, url(fourth), "/companies/newcomer/")
 

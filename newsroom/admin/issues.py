@@ -17,6 +17,7 @@ from digest.approval import settle_content_edit
 from digest.checklist import run_checklist
 from digest.issue_page import issue_page
 from digest.models import Issue, Placement
+from digest.next_issue import next_issue_initial
 from newsroom.panels import issue_panels
 
 from .approval import ApprovedContentAdmin
@@ -106,6 +107,17 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(story_count=Count("placements")).order_by(*Issue._meta.ordering)
 
+    def get_changeform_initial_data(self, request):
+        """Fill "Start next issue" from the latest issue; values in the address still win."""
+        initial = super().get_changeform_initial_data(request)
+        if START_NEXT_PARAM in request.GET:
+            initial = {**next_issue_initial(), **{k: v for k, v in initial.items() if k != START_NEXT_PARAM}}
+        return initial
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "start_next_param": START_NEXT_PARAM}
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, issue):
         return issue.story_count
@@ -162,6 +174,7 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
             editable = self.has_change_permission(request, issue)
             extra_context = {
                 **(extra_context or {}),
+                "start_next_param": START_NEXT_PARAM,
                 "checklist": checklist,
                 "checklist_blocking": [(item, _where_to_fix(item, editable)) for item in checklist.blocking],
                 "checklist_warnings": [(item, _where_to_fix(item, editable)) for item in checklist.warnings],
@@ -450,6 +463,8 @@ def _local(moment):
 
 
 TRANSITION_FIELD = "_transition"
+# The add form's address with this parameter starts the issue after the latest one.
+START_NEXT_PARAM = "next_issue"
 # Inline groups are anchored by their prefix; other fields by their widget's id.
 _GROUP_FIELDS = {"placements", "sources"}
 

@@ -5,9 +5,17 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from digest.models import Issue
+from digest.models import Issue, Section
 from tests.admin_forms import change_form_data
-from tests.factories import IssueFactory, user_in_role
+from tests.factories import (
+    CompanyFactory,
+    IssueFactory,
+    PlacementFactory,
+    SourceFactory,
+    ThemeFactory,
+    issue_with_stories,
+    user_in_role,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +89,47 @@ def test_start_next_issue_is_offered_only_to_those_who_may_add_issues(client):
     page = client.get(reverse("admin:digest_issue_changelist"))
     assert page.status_code == 200
     assert "Start next issue" not in page.content.decode()
+
+
+def story_row(html, title):
+    """The text of the issue page's inline row holding the story ``title``."""
+    start = html.rindex('<tr class="form-row', 0, html.index(f">{title}</option>"))
+    return html[start : html.index("</tr>", start)]
+
+
+def test_each_story_row_shows_its_companies_and_what_its_checklist_asks(admin_client):
+    issue = IssueFactory()
+    netflix, uber = CompanyFactory(name="Netflix"), CompanyFactory(name="Uber")
+    PlacementFactory(
+        issue=issue, story__title="Ready story", story__companies=[netflix, uber], story__themes=[ThemeFactory()]
+    )
+    PlacementFactory(issue=issue, story__title="Orphan story", story__companies=[], story__sources=[])
+    unlinked = PlacementFactory(issue=issue, story__title="Unlinked story", story__companies=[uber]).story
+    SourceFactory(story=unlinked, url="")
+
+    html = admin_client.get(reverse("admin:digest_issue_change", args=[issue.pk])).content.decode()
+
+    ready = story_row(html, "Ready story")
+    assert "Netflix, Uber" in ready and "✓ ready" in ready
+    orphan = story_row(html, "Orphan story")
+    assert "no company" in orphan and "no source" in orphan and "ready" not in orphan
+    assert (
+        reverse("admin:stories_story_change", args=[issue.placements.get(story__title="Orphan story").story_id])
+        in orphan
+    )
+    assert "source without URL" in story_row(html, "Unlinked story")
+
+
+def test_the_issue_page_costs_the_same_queries_with_more_stories(admin_client, django_assert_max_num_queries):
+    issue = issue_with_stories(top=2, threads=1)
+    url = reverse("admin:digest_issue_change", args=[issue.pk])
+    with django_assert_max_num_queries(30) as small:
+        assert admin_client.get(url).status_code == 200
+    for position in range(10, 22):
+        placement = PlacementFactory(issue=issue, section=Section.DEVELOPING_THREADS, position=position)
+        placement.story.companies.add(CompanyFactory())
+        SourceFactory(story=placement.story, url="")
+        placement.story.themes.add(ThemeFactory())
+    with django_assert_max_num_queries(30) as large:
+        assert admin_client.get(url).status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)

@@ -70,24 +70,39 @@ def run_checklist(issue):
     titles = {}
     for placement in placements:
         story = placement.story
-        name = f"“{story.title}”"
-        if not story.companies.all():
-            block(f"{name} has no company.", story_id=story.pk, field="companies")
-        sources = story.sources.all()
-        if not sources:
-            block(f"{name} has no source.", story_id=story.pk, field="sources")
-        for source in sources:
-            if not source.url:
-                warn(f"{name}: the source “{source.title}” has no URL.", story_id=story.pk, field="sources")
-        if not story.themes.all():
-            warn(f"{name} has no theme.", story_id=story.pk, field="themes")
-        if story.slug in RESERVED_ANCHORS:
-            block(
-                f"{name}: the slug “{story.slug}” clashes with a section anchor of the page; choose another.",
-                story_id=story.pk,
-                field="slug",
-            )
+        story_checklist = check_story(story)
+        checklist.blocking += story_checklist.blocking
+        checklist.warnings += story_checklist.warnings
         if story.title.casefold() in titles:
-            block(f"{name} appears twice in this issue (check “{titles[story.title.casefold()]}”).", field="placements")
+            block(
+                f"“{story.title}” appears twice in this issue (check “{titles[story.title.casefold()]}”).",
+                field="placements",
+            )
         titles[story.title.casefold()] = story.title
+    return checklist
+
+
+def check_story(story):
+    """Check one story of an issue; no query if its companies, themes and sources are prefetched."""
+    checklist = Checklist()
+    name = f"“{story.title}”"
+
+    def block(text, field):
+        checklist.blocking.append(ChecklistItem(text, story_id=story.pk, field=field))
+
+    def warn(text, field):
+        checklist.warnings.append(ChecklistItem(text, story_id=story.pk, field=field))
+
+    if not story.companies.all():
+        block(f"{name} has no company.", "companies")
+    sources = story.sources.all()
+    if not sources:
+        block(f"{name} has no source.", "sources")
+    for source in sources:
+        if not source.url:
+            warn(f"{name}: the source “{source.title}” has no URL.", "sources")
+    if not story.themes.all():
+        warn(f"{name} has no theme.", "themes")
+    if story.slug in RESERVED_ANCHORS:
+        block(f"{name}: the slug “{story.slug}” clashes with a section anchor of the page; choose another.", "slug")
     return checklist

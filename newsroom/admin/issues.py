@@ -10,13 +10,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from digest import previews, publishing, workflow
 from digest.approval import settle_content_edit
-from digest.checklist import run_checklist
+from digest.checklist import check_story, run_checklist
 from digest.issue_page import issue_page
 from digest.models import Issue, Placement
+from digest.next_issue import next_issue_initial
 from newsroom.panels import issue_panels
 
 from .approval import ApprovedContentAdmin
@@ -59,7 +61,8 @@ class KnownLabelAutocompleteSelect(admin.widgets.AutocompleteSelect):
 class PlacementInline(admin.TabularInline):
     model = Placement
     formset = PlacementFormSet
-    fields = ["section", "position", "story"]
+    fields = ["section", "position", "story", "story_state"]
+    readonly_fields = ["story_state"]
     autocomplete_fields = ["story"]
     ordering = ["section", "position", "id"]
     extra = 1
@@ -67,7 +70,35 @@ class PlacementInline(admin.TabularInline):
     verbose_name_plural = "Stories, by section and position"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("issue", "story")
+        # Prefetched for the rows' companies and checklist state: three queries for the whole issue.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("issue", "story")
+            .prefetch_related("story__companies", "story__sources", "story__themes")
+        )
+
+    @admin.display(description="Companies and checklist")
+    def story_state(self, placement):
+        """The story's companies, and what its checklist asks for, each linked to the field to fix."""
+        story = placement.story
+        companies = ", ".join(company.name for company in story.companies.all())
+        checklist = check_story(story)
+        problems = [(item, "blocking") for item in checklist.blocking] + [
+            (item, "warning") for item in checklist.warnings
+        ]
+        if not problems:
+            state = format_html('<span class="story-ready">{}</span>', "✓ ready")
+        else:
+            state = format_html_join(
+                " ",
+                '<a class="story-problem story-{}" href="{}" title="{}">{}</a>',
+                (
+                    (kind, _where_to_fix(item, editable=True), item, _SHORT_PROBLEMS.get((item.field, kind), item))
+                    for item, kind in problems
+                ),
+            )
+        return format_html('<span class="story-companies">{}</span> {}', companies or "—", state)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "story":
@@ -105,6 +136,17 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(story_count=Count("placements")).order_by(*Issue._meta.ordering)
+
+    def get_changeform_initial_data(self, request):
+        """Fill "Start next issue" from the latest issue; values in the address still win."""
+        initial = super().get_changeform_initial_data(request)
+        if START_NEXT_PARAM in request.GET:
+            initial = {**next_issue_initial(), **{k: v for k, v in initial.items() if k != START_NEXT_PARAM}}
+        return initial
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "start_next_param": START_NEXT_PARAM}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, issue):
@@ -162,6 +204,7 @@ class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin
             editable = self.has_change_permission(request, issue)
             extra_context = {
                 **(extra_context or {}),
+                "start_next_param": START_NEXT_PARAM,
                 "checklist": checklist,
                 "checklist_blocking": [(item, _where_to_fix(item, editable)) for item in checklist.blocking],
                 "checklist_warnings": [(item, _where_to_fix(item, editable)) for item in checklist.warnings],
@@ -450,6 +493,16 @@ def _local(moment):
 
 
 TRANSITION_FIELD = "_transition"
+# What a story's checklist item says in its row on the issue page, by (field, kind).
+_SHORT_PROBLEMS = {
+    ("companies", "blocking"): "no company",
+    ("sources", "blocking"): "no source",
+    ("sources", "warning"): "source without URL",
+    ("themes", "warning"): "no theme",
+    ("slug", "blocking"): "slug clashes with a section",
+}
+# The add form's address with this parameter starts the issue after the latest one.
+START_NEXT_PARAM = "next_issue"
 # Inline groups are anchored by their prefix; other fields by their widget's id.
 _GROUP_FIELDS = {"placements", "sources"}
 

@@ -1,0 +1,117 @@
+"""A refused save shows their version and yours field by field, and saves the choices made there."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from digest.models import IssueState
+from tests.admin_forms import change_form_data
+from tests.factories import StoryFactory, issue_with_stories, user_in_role
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def change_url(obj):
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def conflict_rows(response):
+    """{field name: (theirs, yours)} as the conflict table shows them."""
+    html = response.content.decode()
+    rows = re.findall(
+        r'<tr class="conflict-field" data-field="(\w+)">.*?conflict-theirs">(.*?)</div>.*?conflict-yours">(.*?)</div>',
+        html,
+        re.S,
+    )
+    return {name: (theirs, yours) for name, theirs, yours in rows}
+
+
+def test_a_refused_story_save_lists_each_differing_field_and_saves_the_choices():
+    story = StoryFactory(title="Opened title", summary="Opened summary", slug="opened")
+    alice = logged_in(user_in_role("Editor", username="alice"))
+    bob = logged_in(user_in_role("Editor", username="bob"))
+    alices_page = alice.get(change_url(story))
+    bobs_page = bob.get(change_url(story))
+    bob.post(change_url(story), change_form_data(bobs_page, title="Bob's title", summary="Bob's summary"))
+
+    refused = alice.post(
+        change_url(story), change_form_data(alices_page, title="Alice's title", summary="Alice's summary")
+    )
+    assert refused.status_code == 200
+    assert "bob saved this story" in refused.content.decode()
+    assert conflict_rows(refused) == {
+        "title": ("Bob&#x27;s title", "Alice&#x27;s title"),
+        "summary": ("Bob&#x27;s summary", "Alice&#x27;s summary"),
+    }  # the slug, the same in both, is not listed
+    assert "Save with my choices" in refused.content.decode()
+
+    choices = {"_conflict_title": "theirs", "_conflict_summary": "yours", "_save": "Save"}
+    saved = alice.post(change_url(story), {**change_form_data(refused), **choices})
+    assert saved.status_code == 302
+    story.refresh_from_db()
+    assert (story.title, story.summary, story.slug) == ("Bob's title", "Alice's summary", "opened")
+
+
+def test_taking_theirs_for_every_field_keeps_their_version_including_lists():
+    story = StoryFactory(title="Opened title")
+    story.tags.set(["kafka"])
+    alice = logged_in(user_in_role("Editor", username="alice"))
+    bob = logged_in(user_in_role("Editor", username="bob"))
+    alices_page = alice.get(change_url(story))
+    bobs_page = bob.get(change_url(story))
+    bob.post(change_url(story), change_form_data(bobs_page, title="Bob's title", tags="kafka, queues"))
+
+    refused = alice.post(change_url(story), change_form_data(alices_page, title="Alice's title", tags="streams"))
+    rows = conflict_rows(refused)
+    assert rows["tags"] == ("kafka, queues", "streams")
+    choices = {f"_conflict_{name}": "theirs" for name in rows}
+    assert alice.post(change_url(story), {**change_form_data(refused), **choices}).status_code == 302
+    story.refresh_from_db()
+    assert story.title == "Bob's title"
+    assert sorted(tag.name for tag in story.tags.all()) == ["kafka", "queues"]
+
+
+def test_keeping_yours_on_an_approved_issue_sends_it_back_to_review_and_a_workflow_button_waits():
+    issue = issue_with_stories(state=IssueState.APPROVED, title="Opened title", week_in_review="Opened text")
+    alice = logged_in(user_in_role("Publisher", username="alice"))
+    bob = logged_in(user_in_role("Editor", username="bob"))
+    alices_page = alice.get(change_url(issue))
+    bobs_page = bob.get(change_url(issue))
+    bob.post(change_url(issue), change_form_data(bobs_page, title="Bob's title"))
+    issue.refresh_from_db()
+    assert issue.state == IssueState.IN_REVIEW  # Bob's edit sent it back
+    bob.post(
+        reverse("admin:digest_issue_transition", args=[issue.pk, "approve"]), {"comment": "fine"}
+    )  # and it is approved again
+    issue.refresh_from_db()
+    assert issue.state == IssueState.APPROVED
+
+    # Alice's workflow button with a stale form: refused, nothing moves, the differences are shown.
+    refused = alice.post(
+        change_url(issue),
+        {
+            **change_form_data(alices_page, week_in_review="Alice's text"),
+            "_transition": "schedule",
+            "_publish_at": "2099-01-01T09:00",
+        },
+    )
+    assert refused.status_code == 200
+    assert set(conflict_rows(refused)) == {"title", "week_in_review"}
+    issue.refresh_from_db()
+    assert issue.state == IssueState.APPROVED
+
+    choices = {"_conflict_title": "theirs", "_conflict_week_in_review": "yours", "_save": "Save"}
+    data = {key: value for key, value in change_form_data(refused).items() if not key.startswith("_")}
+    assert alice.post(change_url(issue), {**data, **choices}).status_code == 302
+    issue.refresh_from_db()
+    assert (issue.title, issue.week_in_review) == ("Bob's title", "Alice's text")
+    assert issue.state == IssueState.IN_REVIEW  # approved content changed: back to review

@@ -30,9 +30,10 @@ class PresenceAdmin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        # The page is rendered lazily: the beat is added only to a change page actually shown.
+        # The page is rendered lazily: the beat is added only to a change page actually shown,
+        # opened or shown again after a refused save.
         context = getattr(response, "context_data", None)
-        if request.method == "GET" and context and context.get("original") is not None:
+        if response.status_code == 200 and context and context.get("original") is not None:
             opts = self.model._meta
             context["present_others"] = [_shown(other) for other in presence.beat(context["original"], request.user)]
             context["presence_url"] = reverse(

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from digest.models import IssueState
 from tests.admin_forms import change_form_data
-from tests.factories import StoryFactory, issue_with_stories, user_in_role
+from tests.factories import CompanyFactory, StoryFactory, issue_with_stories, user_in_role
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,7 @@ def test_a_refused_story_save_lists_each_differing_field_and_saves_the_choices()
         "summary": ("Bob&#x27;s summary", "Alice&#x27;s summary"),
     }  # the slug, the same in both, is not listed
     assert "Save with my choices" in refused.content.decode()
+    assert "bob has been editing this since" in refused.content.decode()
 
     choices = {"_conflict_title": "theirs", "_conflict_summary": "yours", "_save": "Save"}
     saved = alice.post(change_url(story), {**change_form_data(refused), **choices})
@@ -115,3 +116,17 @@ def test_keeping_yours_on_an_approved_issue_sends_it_back_to_review_and_a_workfl
     issue.refresh_from_db()
     assert (issue.title, issue.week_in_review) == ("Bob's title", "Alice's text")
     assert issue.state == IssueState.IN_REVIEW  # approved content changed: back to review
+
+
+def test_a_refused_company_save_shows_the_differences_too():
+    company = CompanyFactory(name="Amazon", description="Opened")
+    alice = logged_in(user_in_role("Editor", username="alice"))
+    bob = logged_in(user_in_role("Editor", username="bob"))
+    alices_page = alice.get(change_url(company))
+    bob.post(change_url(company), change_form_data(bob.get(change_url(company)), description="Bob's words"))
+    refused = alice.post(change_url(company), change_form_data(alices_page, description="Alice's words"))
+    assert conflict_rows(refused) == {"description": ("Bob&#x27;s words", "Alice&#x27;s words")}
+    choices = {"_conflict_description": "yours", "_save": "Save"}
+    assert alice.post(change_url(company), {**change_form_data(refused), **choices}).status_code == 302
+    company.refresh_from_db()
+    assert company.description == "Alice's words"

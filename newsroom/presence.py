@@ -39,6 +39,14 @@ def beat(obj, user):
     return _others(dict(kept), user)
 
 
+def leave(obj, user):
+    """Forget that ``user`` has ``obj`` open: the page was closed or left."""
+    key = _key(obj)
+    entries = _live(cache.get(key) or {}, timezone.now().timestamp())
+    if entries.pop(user.pk, None) is not None:
+        cache.set(key, entries, GONE_AFTER)
+
+
 def others(obj, user):
     """The people other than ``user`` who have ``obj`` open, longest there first."""
     return _others(_live(cache.get(_key(obj)) or {}, timezone.now().timestamp()), user)

@@ -20,12 +20,19 @@ class PresenceAdmin:
         return [path("<path:object_id>/presence/", view, name=name), *super().get_urls()]
 
     def presence_view(self, request, object_id):
-        """Record the requesting user's beat on the object; answer with the others present (JSON)."""
+        """Record the requesting user's beat on the object; answer with the others present (JSON).
+
+        A page being left posts ``leaving``, so the others see it go at once rather than
+        when its beats stop counting.
+        """
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             raise Http404
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
+        if request.POST.get("leaving"):
+            presence.leave(obj, request.user)
+            return JsonResponse({"others": []})
         return JsonResponse({"others": [_shown(other) for other in presence.beat(obj, request.user)]})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

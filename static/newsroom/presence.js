@@ -38,4 +38,15 @@
   }
 
   setInterval(beat, seconds * 1000);
+
+  // Leaving (or closing) the page says so; a page kept in the back-forward cache beats again when shown.
+  window.addEventListener("pagehide", function () {
+    var body = new FormData();
+    body.append("csrfmiddlewaretoken", csrfToken());
+    body.append("leaving", "1");
+    navigator.sendBeacon(url, body);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) beat();
+  });
 })();

@@ -24,6 +24,9 @@ def test_the_first_editor_sees_the_second_arrive(new_page, live_server, monkeypa
     expect(bob.locator("#presence")).to_contain_text("alice has been editing this since")
     # Alice's page learns of Bob at its next beat, without reloading.
     expect(alice.locator("#presence")).to_contain_text("bob has been editing this since")
+    # Bob leaves for the list of stories: Alice's page sees him go without waiting for his beats to age.
+    bob.goto(f"{live_server.url}/admin/stories/story/")
+    expect(alice.locator("#presence")).to_be_hidden()
 
 
 def test_a_refused_save_is_resolved_field_by_field(new_page, live_server):

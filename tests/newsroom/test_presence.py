@@ -98,3 +98,15 @@ def test_the_endpoint_is_for_staff_who_may_view_the_object_and_needs_csrf():
     assert (
         logged_in(contributor).post(reverse("admin:stories_story_presence", args=[story.pk + 1000])).status_code == 404
     )
+
+
+def test_a_page_left_says_so_and_its_editor_is_gone_at_once():
+    story = StoryFactory()
+    alice = logged_in(user_in_role("Editor", username="alice"), enforce_csrf_checks=True)
+    bob = logged_in(user_in_role("Editor", username="bob"))
+    page = alice.get(change_url(story))
+    token = page.context["csrf_token"]
+    assert alice.post(beat_url(story), {"csrfmiddlewaretoken": str(token)}).status_code == 200
+    assert names(bob.post(beat_url(story))) == ["alice"]
+    assert alice.post(beat_url(story), {"csrfmiddlewaretoken": str(token), "leaving": "1"}).status_code == 200
+    assert names(bob.post(beat_url(story))) == []

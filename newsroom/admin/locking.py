@@ -1,5 +1,8 @@
 """Optimistic locking for admin forms: a later save never silently overwrites an earlier one."""
 
+import difflib
+import re
+
 from django import forms
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import ValidationError
@@ -65,13 +68,14 @@ class VersionCheckedForm(forms.ModelForm):
             if not field.has_changed(stored.get(name), self[name].data):
                 continue
             yours = cleaned_data[name] if name in cleaned_data else self[name].data
+            theirs_marked, yours_marked = _marked(_as_text(stored.get(name)), _as_text(yours))
             differences.append(
                 {
                     "name": name,
                     "label": field.label or name,
                     "choice_name": choice_name(self, name),
-                    "theirs": _as_text(stored.get(name)),
-                    "yours": _as_text(yours),
+                    "theirs": theirs_marked,
+                    "yours": yours_marked,
                 }
             )
         return differences
@@ -116,6 +120,31 @@ def _as_text(value):
     if isinstance(value, list | tuple):
         return ", ".join(sorted(str(item) for item in value))
     return str(value)
+
+
+# Beyond this many words a side, the two texts are shown whole, unmarked: marking costs
+# up to the product of their lengths.
+MARKED_WORDS = 4000
+
+
+def _marked(theirs, yours):
+    """Both texts as (text, differs) pieces, the words that differ from the other text marked."""
+    theirs_words, yours_words = _words(theirs), _words(yours)
+    if max(len(theirs_words), len(yours_words)) > MARKED_WORDS:
+        return [(theirs, False)], [(yours, False)]
+    theirs_pieces, yours_pieces = [], []
+    matcher = difflib.SequenceMatcher(None, theirs_words, yours_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        differs = tag != "equal"
+        if i2 > i1:
+            theirs_pieces.append(("".join(theirs_words[i1:i2]), differs))
+        if j2 > j1:
+            yours_pieces.append(("".join(yours_words[j1:j2]), differs))
+    return theirs_pieces, yours_pieces
+
+
+def _words(text):
+    return [piece for piece in re.split(r"(\s+)", text) if piece]
 
 
 class VersionLockedAdmin(ShowsTypedAdmin):

@@ -32,7 +32,11 @@ def conflict_rows(response):
         html,
         re.S,
     )
-    return {name: (theirs, yours) for name, theirs, yours in rows}
+    return {name: (_text(theirs), _text(yours)) for name, theirs, yours in rows}
+
+
+def _text(html):
+    return re.sub(r"</?mark>", "", html)
 
 
 def test_a_refused_story_save_lists_each_differing_field_and_saves_the_choices():
@@ -130,3 +134,36 @@ def test_a_refused_company_save_shows_the_differences_too():
     assert alice.post(change_url(company), {**change_form_data(refused), **choices}).status_code == 302
     company.refresh_from_db()
     assert company.description == "Alice's words"
+
+
+def test_the_words_that_differ_are_marked_on_each_side():
+    story = StoryFactory(summary="Opened.")
+    alice = logged_in(user_in_role("Editor", username="alice"))
+    bob = logged_in(user_in_role("Editor", username="bob"))
+    alices_page = alice.get(change_url(story))
+    bob.post(change_url(story), change_form_data(bob.get(change_url(story)), summary="The quick brown fox\nran."))
+    refused = alice.post(change_url(story), change_form_data(alices_page, summary="The slow brown fox\nran."))
+    html = refused.content.decode()
+    assert 'conflict-theirs">The <mark>quick</mark> brown fox\nran.</div>' in html
+    assert 'conflict-yours">The <mark>slow</mark> brown fox\nran.</div>' in html
+
+
+def test_a_third_save_before_the_choices_are_saved_is_refused_again():
+    story = StoryFactory(title="Opened title", summary="Opened summary")
+    alice = logged_in(user_in_role("Editor", username="alice"))
+    bob = logged_in(user_in_role("Editor", username="bob"))
+    carol = logged_in(user_in_role("Editor", username="carol"))
+    alices_page = alice.get(change_url(story))
+    bob.post(change_url(story), change_form_data(bob.get(change_url(story)), title="Bob's title"))
+    refused = alice.post(change_url(story), change_form_data(alices_page, title="Alice's title"))
+    carol.post(change_url(story), change_form_data(carol.get(change_url(story)), summary="Carol's summary"))
+
+    again = alice.post(change_url(story), {**change_form_data(refused), "_conflict_title": "yours", "_save": "Save"})
+    assert again.status_code == 200
+    assert "carol saved this story" in again.content.decode()
+    assert conflict_rows(again) == {
+        "title": ("Bob's title".replace("'", "&#x27;"), "Alice&#x27;s title"),
+        "summary": ("Carol&#x27;s summary", "Opened summary"),
+    }
+    story.refresh_from_db()
+    assert (story.title, story.summary) == ("Bob's title", "Carol's summary")

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from digest.models import IssueState
 from tests.admin_forms import change_form_data
-from tests.factories import CompanyFactory, StoryFactory, issue_with_stories, user_in_role
+from tests.factories import CompanyFactory, SourceFactory, StoryFactory, issue_with_stories, user_in_role
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +57,7 @@ def test_a_refused_story_save_lists_each_differing_field_and_saves_the_choices()
         "summary": ("Bob&#x27;s summary", "Alice&#x27;s summary"),
     }  # the slug, the same in both, is not listed
     assert "Save with my choices" in refused.content.decode()
+    assert "yours differ from theirs" not in refused.content.decode()  # the sources are the same
     assert "bob has been editing this since" in refused.content.decode()
 
     choices = {"_conflict_title": "theirs", "_conflict_summary": "yours", "_save": "Save"}
@@ -167,3 +168,18 @@ def test_a_third_save_before_the_choices_are_saved_is_refused_again():
     }
     story.refresh_from_db()
     assert (story.title, story.summary) == ("Bob's title", "Carol's summary")
+
+
+def test_rows_below_the_form_that_differ_are_named():
+    story = StoryFactory(title="Opened title")
+    source = SourceFactory(story=story, title="Opened source")
+    alice = logged_in(user_in_role("Editor", username="alice"))
+    bob = logged_in(user_in_role("Editor", username="bob"))
+    alices_page = alice.get(change_url(story))
+    bobs_page = bob.get(change_url(story))
+    prefix = next(key for key, value in change_form_data(bobs_page).items() if value == "Opened source")
+    bob.post(change_url(story), change_form_data(bobs_page, **{prefix: "Bob's source"}))
+    refused = alice.post(change_url(story), change_form_data(alices_page, title="Alice's title"))
+    assert "Sources: yours differ from theirs" in refused.content.decode()
+    source.refresh_from_db()
+    assert source.title == "Bob's source"

@@ -56,3 +56,27 @@ def test_a_refused_save_is_resolved_field_by_field(new_page, live_server):
     expect(alice.locator(".messagelist")).to_contain_text("was changed successfully")
     story.refresh_from_db()
     assert (story.title, story.summary) == ("Bob's title", "Alice's summary")
+
+
+def test_keep_all_yours_chooses_every_field_at_once(new_page, live_server):
+    user_in_role("Editor", username="alice")
+    user_in_role("Editor", username="bob")
+    story = StoryFactory(title="Opened title", summary="Opened summary")
+    url = f"{live_server.url}/admin/stories/story/{story.pk}/change/"
+    alice = log_in(new_page, live_server, "alice")
+    alice.goto(url)
+    bob = log_in(new_page, live_server, "bob")
+    bob.goto(url)
+    bob.fill("#id_title", "Bob's title")
+    bob.fill("#id_summary", "Bob's summary")
+    bob.click("input[name=_continue]")
+    expect(bob.locator(".messagelist")).to_contain_text("changed successfully")
+
+    alice.fill("#id_title", "Alice's title")
+    alice.fill("#id_summary", "Alice's summary")
+    alice.click("input[name=_continue]")
+    alice.get_by_role("button", name="Keep all yours").click()
+    alice.get_by_role("button", name="Save with my choices").click()
+    expect(alice.locator(".messagelist")).to_contain_text("was changed successfully")
+    story.refresh_from_db()
+    assert (story.title, story.summary) == ("Alice's title", "Alice's summary")

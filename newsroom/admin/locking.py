@@ -18,7 +18,10 @@ class VersionCheckedForm(forms.ModelForm):
 
     The form carries the version it was opened at. On save the row is locked (the admin
     saves inside a transaction) and the version compared. On a conflict everything typed is
-    shown again with the newer version, so saving once more deliberately replaces theirs.
+    shown again with the newer version, so saving once more deliberately replaces theirs;
+    ``conflicts`` lists the fields where theirs and yours differ, for the page to offer
+    "take theirs" or "keep yours" on each (``templates/admin/includes/conflict.html``).
+    A field posted with "take theirs" is saved with the stored value instead of the typed one.
     """
 
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)

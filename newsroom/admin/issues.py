@@ -24,6 +24,7 @@ from newsroom.panels import issue_panels
 from .approval import ApprovedContentAdmin
 from .corrections import CorrectionAdmin
 from .edition import IssuePDFAdminMixin
+from .presence import PresenceAdmin
 from .protection import ProtectPublishedAdmin
 from .revisions import RevisionsAdmin
 
@@ -119,7 +120,9 @@ class PlacementInline(admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, RevisionsAdmin):
+class IssueAdmin(
+    PresenceAdmin, ApprovedContentAdmin, ProtectPublishedAdmin, IssuePDFAdminMixin, CorrectionAdmin, RevisionsAdmin
+):
     list_display = ["number", "title", "week_start", "week_end", "state", "publish_at", "published_at", "story_count"]
     list_display_links = ["number", "title"]
     list_filter = ["state"]

@@ -18,6 +18,7 @@ from stories.rendering import render_markdown
 from .approval import ApprovedContentAdmin
 from .corrections import CorrectionAdmin
 from .counts import row_count
+from .presence import PresenceAdmin
 from .protection import ProtectPublishedAdmin, RenameCorrectionAdmin
 from .revisions import RevisionsAdmin
 
@@ -89,7 +90,7 @@ class PublishedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Story)
-class StoryAdmin(ApprovedContentAdmin, ProtectPublishedAdmin, CorrectionAdmin, RevisionsAdmin):
+class StoryAdmin(PresenceAdmin, ApprovedContentAdmin, ProtectPublishedAdmin, CorrectionAdmin, RevisionsAdmin):
     list_display = ["title", "issue", "company_names", "author", "updated_at"]
     list_select_related = ["author", "placement__issue"]
     list_filter = [CompanyFilter, PublishedFilter, "themes", "placement__section", "updated_at"]

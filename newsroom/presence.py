@@ -6,15 +6,37 @@ beat is older than ``GONE_AFTER`` is someone who left. Nothing here must survive
 and a lost update (two beats racing) is repaired by the next beat, so the cache is enough.
 """
 
+import logging
 from datetime import UTC, datetime
+from functools import wraps
 
 from django.core.cache import cache
 from django.utils import timezone
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 BEAT_SECONDS = 30
 GONE_AFTER = 90
 # A page cannot make the entry grow without bound: only the most recent editors are kept.
 MAX_PRESENT = 20
+
+
+def _without_cache(unavailable):
+    """When the cache is down, nobody is shown as present: the page itself must still work."""
+
+    def decorate(function):
+        @wraps(function)
+        def guarded(obj, user):
+            try:
+                return function(obj, user)
+            except (RedisError, OSError) as error:
+                logger.warning("Presence unavailable for %s: %s", _key(obj), error)
+                return unavailable
+
+        return guarded
+
+    return decorate
 
 
 def _key(obj):
@@ -27,6 +49,7 @@ def _live(entries, now):
     }
 
 
+@_without_cache([])
 def beat(obj, user):
     """Record that ``user`` has ``obj`` open now; return the others who have it open."""
     now = timezone.now().timestamp()
@@ -39,6 +62,7 @@ def beat(obj, user):
     return _others(dict(kept), user)
 
 
+@_without_cache(None)
 def leave(obj, user):
     """Forget that ``user`` has ``obj`` open: the page was closed or left."""
     key = _key(obj)
@@ -47,6 +71,7 @@ def leave(obj, user):
         cache.set(key, entries, GONE_AFTER)
 
 
+@_without_cache([])
 def others(obj, user):
     """The people other than ``user`` who have ``obj`` open, longest there first."""
     return _others(_live(cache.get(_key(obj)) or {}, timezone.now().timestamp()), user)

@@ -4,20 +4,10 @@ import pytest
 from playwright.sync_api import expect
 
 from digest.models import Issue, IssueState
+from tests.browser.sessions import log_in
 from tests.factories import issue_with_stories, user_in_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery staple"
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#user-tools")).to_contain_text(username.upper(), ignore_case=True)
-    return page
 
 
 def test_copy_a_share_link_then_revoke_it(new_page, live_server):

@@ -3,20 +3,14 @@
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from digest.models import IssueState
 from tests.admin_forms import change_form_data
 from tests.factories import CompanyFactory, SourceFactory, StoryFactory, issue_with_stories, user_in_role
+from tests.newsroom.clients import logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def change_url(obj):

@@ -12,14 +12,9 @@ from digest import previews
 from digest.models import Issue, IssueEvent, IssueState
 from tests.admin_forms import change_form_data
 from tests.factories import issue_with_stories, user_in_role
+from tests.newsroom.clients import logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ import datetime
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from digest.models import IssueEvent, IssueState, PublicationRun, RunState
 from tests.factories import IssueFactory, PlacementFactory, StoryFactory, UserFactory, user_in_role
+from tests.newsroom.clients import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +21,6 @@ SEES = {
     "Editor": {"awaiting-review", "my-drafts", "draft-issues", "scheduled", "needs-attention", "recent-activity"},
     "Publisher": set(PARTS),
 }
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def newsroom(author, count=1):

@@ -12,14 +12,11 @@ from newsroom.models import KeptForm
 from stories.models import Story
 from tests.admin_forms import change_form_data
 from tests.factories import issue_with_stories, user_in_role
+from tests.newsroom.clients import change_url
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
-
-
-def change_url(obj):
-    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 def messages_of(response):

@@ -110,3 +110,26 @@ def test_a_page_left_says_so_and_its_editor_is_gone_at_once():
     assert names(bob.post(beat_url(story))) == ["alice"]
     assert alice.post(beat_url(story), {"csrfmiddlewaretoken": str(token), "leaving": "1"}).status_code == 200
     assert names(bob.post(beat_url(story))) == []
+
+
+def test_with_the_cache_down_the_page_works_and_shows_nobody(settings, caplog):
+    """Presence is a courtesy: a cache outage must not cost an editor the change page."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+    }
+    story = StoryFactory()
+    client = logged_in(user_in_role("Editor", "bob"))
+    page = client.get(change_url(story))
+    assert page.status_code == 200
+    assert "has been editing this" not in page.content.decode()
+    assert client.post(beat_url(story)).json() == {"others": []}
+    assert "Presence unavailable" in caplog.text

@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
@@ -12,14 +11,9 @@ from freezegun import freeze_time
 from digest.models import IssueEvent, IssueState
 from tests.admin_forms import change_form_data
 from tests.factories import CompanyFactory, StoryFactory, UserFactory, issue_with_stories, user_in_role
+from tests.newsroom.clients import change_url, logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -30,10 +24,6 @@ def editor():
 @pytest.fixture
 def publisher():
     return logged_in(user_in_role("Publisher"))
-
-
-def change_url(obj):
-    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 def click(client, issue, name, page=None, **changes):

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from digest.schema import OnSQLiteWithoutGinIndexes
+
 
 def record_approved_content(apps, schema_editor):
     """Take the content of issues approved or scheduled before fingerprints as what was approved.
@@ -29,15 +31,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='issue',
-            name='approved_content',
-            field=models.JSONField(blank=True, default=dict, editable=False, help_text='The content as approved, to say what changed since.'),
-        ),
-        migrations.AddField(
-            model_name='issue',
-            name='approved_fingerprint',
-            field=models.CharField(blank=True, editable=False, help_text='SHA-256 of the content as approved (or last corrected).', max_length=64),
-        ),
+        OnSQLiteWithoutGinIndexes(migrations.AddField(
+                model_name='issue',
+                name='approved_content',
+                field=models.JSONField(blank=True, default=dict, editable=False, help_text='The content as approved, to say what changed since.'),
+            )),
+        OnSQLiteWithoutGinIndexes(migrations.AddField(
+                model_name='issue',
+                name='approved_fingerprint',
+                field=models.CharField(blank=True, editable=False, help_text='SHA-256 of the content as approved (or last corrected).', max_length=64),
+            )),
         migrations.RunPython(record_approved_content, migrations.RunPython.noop),
     ]

@@ -5,6 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from digest.schema import OnSQLiteWithoutGinIndexes
+
 
 class Migration(migrations.Migration):
 
@@ -14,10 +16,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='issue',
-            name='share_links_generation',
-        ),
+        OnSQLiteWithoutGinIndexes(migrations.RemoveField(
+                model_name='issue',
+                name='share_links_generation',
+            )),
         migrations.CreateModel(
             name='ShareLink',
             fields=[

@@ -61,9 +61,10 @@ def bench_publisher():
 
 def approved_demo_copy(index):
     """Import a copy of the demo issue under a fresh number and slug, approved and ready to publish."""
+    from digest import workflow
     from digest.interchange import import_issue
     from digest.management.commands.load_demo import DEMO_ISSUE
-    from digest.models import Issue, IssueState
+    from digest.models import IssueState
 
     demo = DEMO_ISSUE.read_text(encoding="utf-8")
     # The demo's Developing Threads have no sources; give them one so the checklist passes.
@@ -77,8 +78,12 @@ def approved_demo_copy(index):
     for story_slug in ("offline-generation", "decoupling", "embedded", "agentic", "standardizing", "verifying"):
         text = text.replace(f"slug: {story_slug}", f"slug: {slug}-{story_slug}")
     issue = import_issue(text)
-    Issue.objects.filter(pk=issue.pk).update(state=IssueState.APPROVED)
+    # Through the workflow, as a newsroom would: approval records what goes out (its fingerprint).
+    publisher = bench_publisher()
+    workflow.send_to_review(issue=issue, by=publisher)
+    workflow.approve(issue=issue, by=publisher)
     issue.refresh_from_db()
+    assert issue.state == IssueState.APPROVED
     return issue
 
 

@@ -107,7 +107,7 @@ def prepare(scale):
     from companies.models import Company
     from digest.models import Issue, IssueState
     from reader.views import ARCHIVE_PAGE_SIZE
-    from stories.models import Theme
+    from stories.models import Story, Theme
 
     generated = Issue.objects.filter(number__gte=GENERATED_ISSUE_NUMBERS, state=IssueState.PUBLISHED)
     if generated.count() != max(1, round(520 * scale)):
@@ -116,8 +116,12 @@ def prepare(scale):
     by_size = generated.annotate(n=Count("placements")).order_by("-n", "number")
     companies = Company.objects.filter(slug__startswith="bench-", stories__placement__issue__in=generated)
     companies = companies.annotate(n=Count("stories")).order_by("-n", "pk")
-    themes = Theme.objects.annotate(n=Count("stories")).filter(n__gt=0).order_by("-n", "pk")
-    tags = Tag.objects.annotate(n=Count("taggit_taggeditem_items")).filter(n__gt=0).order_by("-n", "pk")
+    # Only what the generated (published) issues show: the publish benchmark leaves other issues behind.
+    themes = Theme.objects.filter(stories__placement__issue__in=generated)
+    themes = themes.annotate(n=Count("stories")).order_by("-n", "pk")
+    public_story_ids = Story.objects.filter(placement__issue__in=generated).values("pk")
+    tags = Tag.objects.filter(taggit_taggeditem_items__object_id__in=public_story_ids)
+    tags = tags.annotate(n=Count("taggit_taggeditem_items")).order_by("-n", "pk")
     # Readers search for a company or a product by name. (Any word of the generator's
     # small vocabulary is in most stories, which no real query is.)
     searched = (list(companies.filter(name__contains=" ")[:11]) or [companies.first()])[-1]

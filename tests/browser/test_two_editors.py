@@ -29,7 +29,8 @@ def test_the_first_editor_sees_the_second_arrive(new_page, live_server, monkeypa
     expect(alice.locator("#presence")).to_be_hidden()
 
 
-def test_a_refused_save_is_resolved_field_by_field(new_page, live_server):
+def alice_saves_after_bob(new_page, live_server):
+    """Alice and Bob open one story; Bob saves, then Alice saves what she typed and is refused."""
     user_in_role("Editor", username="alice")
     user_in_role("Editor", username="bob")
     story = StoryFactory(title="Opened title", summary="Opened summary")
@@ -46,6 +47,11 @@ def test_a_refused_save_is_resolved_field_by_field(new_page, live_server):
     alice.fill("#id_title", "Alice's title")
     alice.fill("#id_summary", "Alice's summary")
     alice.click("input[name=_continue]")
+    return story, alice
+
+
+def test_a_refused_save_is_resolved_field_by_field(new_page, live_server):
+    story, alice = alice_saves_after_bob(new_page, live_server)
     table = alice.locator(".conflict-fields")
     expect(table.locator("tr[data-field=title]")).to_contain_text("Bob's title")
     expect(table.locator("tr[data-field=title]")).to_contain_text("Alice's title")
@@ -59,22 +65,7 @@ def test_a_refused_save_is_resolved_field_by_field(new_page, live_server):
 
 
 def test_keep_all_yours_chooses_every_field_at_once(new_page, live_server):
-    user_in_role("Editor", username="alice")
-    user_in_role("Editor", username="bob")
-    story = StoryFactory(title="Opened title", summary="Opened summary")
-    url = f"{live_server.url}/admin/stories/story/{story.pk}/change/"
-    alice = log_in(new_page, live_server, "alice")
-    alice.goto(url)
-    bob = log_in(new_page, live_server, "bob")
-    bob.goto(url)
-    bob.fill("#id_title", "Bob's title")
-    bob.fill("#id_summary", "Bob's summary")
-    bob.click("input[name=_continue]")
-    expect(bob.locator(".messagelist")).to_contain_text("changed successfully")
-
-    alice.fill("#id_title", "Alice's title")
-    alice.fill("#id_summary", "Alice's summary")
-    alice.click("input[name=_continue]")
+    story, alice = alice_saves_after_bob(new_page, live_server)
     alice.get_by_role("button", name="Keep all yours").click()
     alice.get_by_role("button", name="Save with my choices").click()
     expect(alice.locator(".messagelist")).to_contain_text("was changed successfully")

@@ -109,7 +109,7 @@ class StoryAdmin(PresenceAdmin, ApprovedContentAdmin, ProtectPublishedAdmin, Cor
     revision_children_label = "Sources"
 
     class Media:
-        css = {"all": ["newsroom/admin.css"]}
+        # newsroom/admin.css comes with every admin page (templates/admin/base_site.html).
         # This Media replaces the one of VersionLockedAdmin, a plain mixin: name its script again.
         js = ["newsroom/unsaved-changes.js", "newsroom/markdown-preview.js"]
 

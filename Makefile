@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint install node-tools system-deps bench bench-smoke load audit clean
+.PHONY: dev test lint install node-tools system-deps bench bench-smoke bench-admin load audit clean
 
 dev: install
 	./bin/dev
@@ -42,6 +42,10 @@ system-deps:
 # 52,000 stories, BENCH_DATABASE_URL to use another database than digest_bench.
 bench: install system-deps
 	$(BIN)/python bench/run.py
+
+# Only the admin pages' medians, to compare an admin change before and after (bench/results/admin-scale-N.json).
+bench-admin: install
+	$(BIN)/python bench/run.py --admin --scale $(or $(BENCH_SCALE),1)
 
 # The same harness on tiny data, one round each: fails on errors, never on budgets (CI).
 bench-smoke: install system-deps

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py [--scale N]     # make bench (BENCH_SCALE=N)
     .venv/bin/python bench/run.py --smoke         # make bench-smoke: tiny data, one round
+    .venv/bin/python bench/run.py --admin         # make bench-admin: the admin pages' medians only
 
 Creates (or reuses) the benchmark database on PostgreSQL (BENCH_DATABASE_URL, default
 ``digest_bench``; Redis database 5, or BENCH_REDIS_URL), loads ``generate_bench_data`` at
@@ -10,8 +11,9 @@ with its production settings, and measures over HTTP:
 
 - uncached page medians, one request at a time (``?uncached=1`` is a query string the page
   cache never stores, so the page is rendered from the database each time): the issue,
-  archive, company, theme and search pages, and the admin's story changelist and issue
-  change page, with a logged-in session;
+  archive, company, theme and search pages, and the admin pages editors work in (newsroom
+  home, story changelist, story, issue with 40 stories, company, a story's history), with a
+  superuser's session;
 - requests per second of the cached and uncached issue page against a trivial view, with
   wrk, interleaved in one run so the ratio holds on a noisy machine;
 - queries per page, in this process, on a large and a small instance of each page: the
@@ -19,7 +21,8 @@ with its production settings, and measures over HTTP:
 - the PDF figures (bench/pdf.py) and the publish latency (bench/publish.py).
 
 Prints one table, writes it to bench/results/scale-<N>.json and bench/results/latest.json
-(a smoke run to bench/results/smoke.json), and exits 1 when a budget is missed. A smoke
+(a smoke run to bench/results/smoke.json, an admin-only run to bench/results/admin-scale-<N>.json),
+and exits 1 when a budget is missed. A smoke
 run fails only on errors: its figures come from tiny data and one round.
 """
 
@@ -51,8 +54,8 @@ WORKERS = 4  # README: gunicorn config.wsgi --workers 4
 CACHED_SHARE_BUDGET = 0.80
 # Milliseconds, from issue 7: at 5,200 stories (scale 1) and at 52,000 (scale 10).
 LATENCY_BUDGETS = {
-    1: {"issue": 30, "listing": 50, "search": 50, "admin_changelist": 150, "admin_issue": 300},
-    10: {"issue": 30, "listing": 80, "search": 100, "admin_changelist": 300, "admin_issue": 300},
+    1: {"issue": 30, "listing": 50, "search": 50, "admin_changelist": 150, "admin_page": 150, "admin_issue": 300},
+    10: {"issue": 30, "listing": 80, "search": 100, "admin_changelist": 300, "admin_page": 300, "admin_issue": 300},
 }
 
 
@@ -60,6 +63,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     parser.add_argument("--smoke", action="store_true", help="scale 0.02, one round each; fail only on errors")
+    parser.add_argument("--admin", action="store_true", help="only the admin pages' medians (before/after a change)")
     args = parser.parse_args()
     scale = 0.02 if args.smoke else args.scale
     rounds = Rounds.smoke() if args.smoke else Rounds.full()
@@ -74,6 +78,10 @@ def main():
 
     django.setup()
     targets = prepare(scale)
+    if args.admin:
+        with gunicorn(env, workers=WORKERS) as base_url:
+            rows = latency_rows(base_url, targets, scale, rounds, admin_only=True)
+        return report(rows, scale=scale, smoke=args.smoke, rounds=rounds, name=f"admin-scale-{scale:g}.json")
     rows = query_count_rows(targets)
     with gunicorn(env, workers=WORKERS) as base_url:
         rows = latency_rows(base_url, targets, scale, rounds) + throughput_rows(base_url, targets, rounds) + rows
@@ -132,6 +140,8 @@ def prepare(scale):
         "themes": (themes.first(), themes.last()),
         "tags": (tags.first(), tags.last()),
         "forty": forty,
+        "story": by_size.first().placements.order_by("section", "position").first().story,
+        "revised": revised_story(),
         "archive_pages": max(1, math.ceil(Issue.objects.published().count() / ARCHIVE_PAGE_SIZE)),
         "session": admin_session_cookie(),
     }
@@ -166,6 +176,22 @@ def forty_story_issue():
     return issue
 
 
+def revised_story():
+    """Return a story with 30 revisions, made once: the history page of a story edited all week."""
+    from companies.models import Company
+    from stories.models import Story
+
+    story = Story.objects.filter(slug="bench-revised-story").first()
+    if story is not None:
+        return story
+    story = Story.objects.create(title="Revised story", slug="bench-revised-story", summary="Draft 0.")
+    story.companies.set(Company.objects.filter(slug__startswith="bench-")[:2])
+    for n in range(1, 30):
+        story.summary = f"Draft {n}: " + "a sentence the editor keeps rewriting. " * n
+        story.save()
+    return story
+
+
 def admin_session_cookie():
     """Log the bench superuser in as the login view would, and return the session cookie."""
     from importlib import import_module
@@ -184,18 +210,21 @@ def admin_session_cookie():
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
-def latency_rows(base_url, targets, scale, rounds):
+def latency_rows(base_url, targets, scale, rounds, admin_only=False):
     budgets = LATENCY_BUDGETS[10 if scale >= 10 else 1]
     issue, company, theme = targets["issues"][0], targets["companies"][0], targets["themes"][0]
     one_word, two_words = targets["queries"]
     admin = {"Cookie": targets["session"]}
-    pages = [
+    reader_pages = [
         ("issue page, uncached", f"/issues/{issue.slug}/?uncached=1", None, "issue"),
         ("archive page, uncached", "/issues/?uncached=1", None, "listing"),
         ("company page (most covered), uncached", f"/companies/{company.slug}/?uncached=1", None, "listing"),
         ("theme page, uncached", f"/themes/{theme.slug}/?uncached=1", None, "listing"),
         (f"search, one word ({one_word})", f"/search/?q={quote_plus(one_word)}", None, "search"),
         (f"search, two words ({two_words})", f"/search/?q={quote_plus(two_words)}", None, "search"),
+    ]
+    admin_pages = [
+        ("admin newsroom home", "/admin/", admin, "admin_page"),
         (
             "admin story changelist, search + company",
             f"/admin/stories/story/?q={quote_plus(one_word)}&company={company.pk}",
@@ -209,7 +238,13 @@ def latency_rows(base_url, targets, scale, rounds):
             admin,
             "admin_issue",
         ),
-    ]
+        ("admin story change page", f"/admin/stories/story/{targets['story'].pk}/change/", admin, "admin_page"),
+        ("admin company change page (most covered)", f"/admin/companies/company/{company.pk}/change/", admin,
+         "admin_page"),
+        ("admin story history, 30 revisions", f"/admin/stories/story/{targets['revised'].pk}/history/", admin,
+         "admin_page"),
+    ]  # fmt: skip
+    pages = admin_pages if admin_only else reader_pages + admin_pages
     for _, path, headers, _ in pages:  # warm each worker's connections
         for _ in range(WORKERS):
             if status(base_url + path, headers) != 200:
@@ -332,7 +367,7 @@ def row(figure, measured, budget, met, **details):
     return {"figure": figure, "measured": measured, "budget": budget, "met": met, **details}
 
 
-def report(rows, *, scale, smoke, rounds):
+def report(rows, *, scale, smoke, rounds, name=None):
     from stories.models import Story
 
     stories = Story.objects.count()
@@ -362,7 +397,7 @@ def report(rows, *, scale, smoke, rounds):
         "table": lines,
     }
     text = json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n"
-    names = ["smoke.json"] if smoke else [f"scale-{scale:g}.json", "latest.json"]
+    names = [name] if name else ["smoke.json"] if smoke else [f"scale-{scale:g}.json", "latest.json"]
     for name in names:
         (RESULTS / name).write_text(text)
     print(f"\nwritten: {', '.join(f'bench/results/{name}' for name in names)}")

@@ -1,16 +1,18 @@
 import taggit.admin  # noqa: F401 - registers taggit's Tag admin, replaced below
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.text import smart_split, unescape_string_literal
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
 from companies.models import Company
-from digest.models import IssueState
+from digest.assembly import PlacementRefused, add_story_to_issue
+from digest.models import Issue, IssueState
 from digest.workflow import can_edit_story, ensure_can_edit_story, why_not_edit_story
 from stories.models import SUMMARY_MAX_LENGTH, Source, Story, Theme
 from stories.rendering import render_markdown
@@ -21,6 +23,10 @@ from .counts import row_count
 from .presence import PresenceAdmin
 from .protection import ProtectPublishedAdmin, RenameCorrectionAdmin
 from .revisions import RevisionsAdmin
+
+# "Save and add to issue" on a story's page: the button's name, and how many draft issues it offers.
+ADD_TO_ISSUE, ISSUE_TO_ADD_TO = "_add_to_issue", "_issue_to_add_to"
+ISSUES_TO_ADD_TO = 10
 
 
 class SourceFormSet(BaseInlineFormSet):
@@ -109,7 +115,7 @@ class StoryAdmin(PresenceAdmin, ApprovedContentAdmin, ProtectPublishedAdmin, Cor
     revision_children_label = "Sources"
 
     class Media:
-        css = {"all": ["newsroom/admin.css"]}
+        # newsroom/admin.css comes with every admin page (templates/admin/base_site.html).
         # This Media replaces the one of VersionLockedAdmin, a plain mixin: name its script again.
         js = ["newsroom/unsaved-changes.js", "newsroom/markdown-preview.js"]
 
@@ -188,6 +194,45 @@ class StoryAdmin(PresenceAdmin, ApprovedContentAdmin, ProtectPublishedAdmin, Cor
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or can_edit_story(request.user, obj))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        savable = add or self.has_change_permission(request, obj)
+        context["issues_to_add_to"] = self._issues_to_add_to(request, obj) if savable else []
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _issues_to_add_to(self, request, story):
+        """Draft issues the story may be added to on save, newest first; none once it is placed."""
+        if story is not None and self.issue_of(story) is not None:
+            return []
+        if not (request.user.has_perm("digest.change_issue") and request.user.has_perm("digest.add_placement")):
+            return []
+        return list(Issue.objects.filter(state=IssueState.DRAFT).order_by("-number")[:ISSUES_TO_ADD_TO])
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if ADD_TO_ISSUE in request.POST:
+            return self._add_to_issue(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if ADD_TO_ISSUE in request.POST:
+            return self._add_to_issue(request, obj)
+        return super().response_change(request, obj)
+
+    def _add_to_issue(self, request, story):
+        """The story is saved: place it last in the chosen issue's Top Stories, and open that issue."""
+        chosen = request.POST.get(ISSUE_TO_ADD_TO, "")
+        issue = Issue.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+        back = redirect(reverse("admin:stories_story_change", args=[story.pk]))
+        if issue is None:
+            messages.error(request, f"“{story}” was saved, but that issue no longer exists: it was not added.")
+            return back
+        try:
+            add_story_to_issue(issue=issue, story=story, by=request.user)
+        except (PlacementRefused, PermissionDenied) as error:
+            messages.error(request, f"“{story}” was saved, but not added to issue #{issue.number}: {error}")
+            return back
+        messages.success(request, f"“{story}” was saved and added to issue #{issue.number}, last in Top Stories.")
+        return redirect(reverse("admin:digest_issue_change", args=[issue.pk]))
 
     def save_model(self, request, obj, form, change):
         if not change and obj.author_id is None:

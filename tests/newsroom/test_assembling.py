@@ -133,3 +133,14 @@ def test_the_issue_page_costs_the_same_queries_with_more_stories(admin_client, d
     with django_assert_max_num_queries(30) as large:
         assert admin_client.get(url).status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_rows_and_the_checklist_share_one_load_of_the_stories(admin_client, django_assert_max_num_queries):
+    """The issue page loads its placements, and their stories' companies, themes and sources, once."""
+    issue = issue_with_stories(top=3, threads=2)
+    with django_assert_max_num_queries(30) as page:
+        assert admin_client.get(reverse("admin:digest_issue_change", args=[issue.pk])).status_code == 200
+    loads = [query["sql"] for query in page.captured_queries]
+    for load in ('FROM "digest_placement"', 'FROM "stories_source"', 'JOIN "stories_story_companies"',
+                 'JOIN "stories_story_themes"'):  # fmt: skip
+        assert sum(load in sql for sql in loads) == 1, load

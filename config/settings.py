@@ -252,6 +252,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reader.tasks.retry_purges",
         "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
     },
+    # Stored issue bodies a lost message or a dead worker left stale (reader/issue_bodies.py).
+    "rebuild-issue-bodies": {"task": "reader.tasks.rebuild_issue_bodies", "schedule": 60.0},
 }
 
 # The publish run (digest/publishing.py).

@@ -186,6 +186,31 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Media (the PDF editions and previews) on S3-compatible object storage when MEDIA_BUCKET is
+# set (django-storages), so that every web and worker machine sees the same files; the local
+# disk otherwise. Objects stay private: readers get a signed address valid for
+# MEDIA_URL_EXPIRE_SECONDS (reader/pdf_views.py).
+MEDIA_BUCKET = env.str("MEDIA_BUCKET", default="")
+MEDIA_URL_EXPIRE_SECONDS = env.int("MEDIA_URL_EXPIRE_SECONDS", default=300)
+if MEDIA_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_BUCKET,
+            "location": env.str("MEDIA_PREFIX", default=""),
+            # Empty: AWS itself, and credentials from boto3's usual chain (an instance role).
+            "endpoint_url": env.str("MEDIA_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MEDIA_REGION", default="") or None,
+            "access_key": env.str("MEDIA_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("MEDIA_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("MEDIA_ADDRESSING_STYLE", default="") or None,  # "path" for most non-AWS
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_URL_EXPIRE_SECONDS,
+            "file_overwrite": False,
+        },
+    }
 
 # The PDF edition: a render that overruns either bound is stopped (digest/pdf.py). Renders
 # run only in Celery tasks (the edition, the admin's DRAFT preview), whose soft time limit
@@ -248,10 +273,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("PUBLISH_DUE_INTERVAL_SECONDS", default=60.0),
     },
     "resume-pdf-previews": {"task": "digest.tasks.resume_pdf_previews", "schedule": 60.0},
+    "delete-discarded-files": {"task": "digest.tasks.delete_discarded_files", "schedule": 60.0},
     "retry-page-purges": {
         "task": "reader.tasks.retry_purges",
         "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
     },
+    # Stored issue bodies a lost message or a dead worker left stale (reader/issue_bodies.py).
+    "rebuild-issue-bodies": {"task": "reader.tasks.rebuild_issue_bodies", "schedule": 60.0},
 }
 
 # The publish run (digest/publishing.py).

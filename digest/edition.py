@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from weasyprint.text.ffi import pango
 
-from . import pdf
+from . import pdf, stored_files
 from .models import Issue, Section
 from .signals import issue_pdf_stored
 
@@ -144,7 +144,7 @@ def store_issue_pdf(issue):
     document, so a render that a correction overtook is never stored over a newer one, and
     a correction that holds the row (``workflow.record_correction``) is seen by every store
     that finishes after it. The previous file is deleted once the transaction commits, so a
-    reader downloading it meanwhile is not cut off.
+    reader downloading it meanwhile is not cut off (``stored_files.discard``).
     """
     for _ in range(STORE_RENDERS):
         if not issue.is_public:
@@ -189,7 +189,7 @@ def _store(issue, document, rendered):
     issue.save(update_fields=PDF_FIELDS)
     del issue.skip_history_when_saving
     if previous and previous != name:
-        transaction.on_commit(lambda: storage.delete(previous))
+        stored_files.discard(previous)
     # The issue's pages show the PDF's pages and size.
     issue_pdf_stored.send(sender=Issue, issue=issue)
 

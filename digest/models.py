@@ -377,3 +377,24 @@ class PDFPreview(models.Model):
 
     def __str__(self):
         return f"PDF preview of {self.issue} ({self.get_state_display().lower()})"
+
+
+class DiscardedFile(models.Model):
+    """A stored file nothing uses any more (a replaced or withdrawn PDF), to delete from storage.
+
+    Written in the transaction that stops using the file, deleted from storage once that
+    commits, and retried by the beat until the storage answers (``digest.stored_files``):
+    a storage outage delays a deletion but never loses it.
+    """
+
+    name = models.CharField(max_length=255, help_text="The file's name in the media storage.")
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_tried_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.name

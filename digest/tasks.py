@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import edition_preview, publishing
+from . import edition_preview, publishing, stored_files
 from .edition import IssueNotPublished, PDFContentChanged, store_issue_pdf
 from .models import Issue
 from .pdf import PDFRenderTimeout
@@ -81,3 +81,9 @@ def render_pdf_preview(preview_id):
 def resume_pdf_previews():
     """The beat's minute: queue previews no worker took, retry renders a dead worker left."""
     edition_preview.resume_previews()
+
+
+@shared_task(name="digest.tasks.delete_discarded_files", ignore_result=True)
+def delete_discarded_files():
+    """The beat's minute: delete the stored files no longer used that the storage refused before."""
+    stored_files.delete_discarded()

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from . import stored_files
 from .checklist import run_checklist
 from .fingerprint import describe_changes, fingerprint, issue_content
 from .models import Issue, IssueEvent, IssueState
@@ -157,8 +158,9 @@ def _transition(name, *, issue, by, comment="", system=False, due=False, **chang
         from_state = locked.state
         locked.state = transition.target
         if transition.target == S.WITHDRAWN:
-            # A reviewer's link must not keep showing what was taken down.
+            # A reviewer's link must not keep showing what was taken down, nor its PDF's address.
             revoke_all(locked)
+            changes.update(stored_files.pdf_withdrawn(locked))
         for field, value in changes.items():
             setattr(locked, field, value)
         locked.save(update_fields=["state", *changes, "updated_at"])

@@ -35,3 +35,16 @@ def theme_key(theme_id):
 
 def tag_key(tag_id):
     return f"tag-{tag_id}"
+
+
+def issue_ids(keys):
+    """Return the ids of the issues ``keys`` name: their own (``issue-<id>``), linked to (``issue-link-<id>``)."""
+    own, linked = set(), set()
+    for key in keys:
+        kind, _, number = key.rpartition("-")
+        if number.isdigit():
+            if kind == "issue":
+                own.add(int(number))
+            elif kind == "issue-link":
+                linked.add(int(number))
+    return own, linked

@@ -1,6 +1,16 @@
-"""Serve the stored PDF edition of a published issue, as a file, never rendering it."""
+"""Serve the stored PDF edition of a published issue, as a file, never rendering it.
 
-from django.http import FileResponse, Http404, HttpResponse
+From the local disk the file is sent by this view. From object storage (``MEDIA_BUCKET``)
+the view answers with a redirect to a signed address of the object that expires after
+``MEDIA_URL_EXPIRE_SECONDS``: the bytes go from the storage to the reader, never through a
+web worker. The redirect is never stored by a cache (its signature expires); the object is
+deleted when the issue is withdrawn or its PDF replaced, so an address handed out before
+stops working too.
+"""
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
@@ -31,6 +41,8 @@ def issue_pdf(request, slug):
     add_keys(request, keys.issue_key(issue.pk))  # a front cache drops it when a new edition is stored
     if not issue.pdf:
         return _being_prepared()
+    if not isinstance(issue.pdf.storage, FileSystemStorage):
+        return _signed_redirect(issue)
     etag = f'"{issue.pdf_content_hash}"'
     last_modified = issue.pdf_rendered_at.timestamp()
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
@@ -43,6 +55,21 @@ def issue_pdf(request, slug):
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=MAX_AGE)
+    return response
+
+
+def _signed_redirect(issue):
+    """Send the reader to a short-lived signed address of the object, named and typed as a PDF."""
+    url = issue.pdf.storage.url(
+        issue.pdf.name,
+        parameters={
+            "ResponseContentType": "application/pdf",
+            "ResponseContentDisposition": f'inline; filename="{edition_filename(issue)}"',
+        },
+        expire=settings.MEDIA_URL_EXPIRE_SECONDS,
+    )
+    response = HttpResponseRedirect(url)
+    patch_cache_control(response, private=True, no_store=True)
     return response
 
 

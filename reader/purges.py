@@ -16,7 +16,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from . import page_cache
+from . import issue_bodies, page_cache
 from .models import PagePurge
 
 logger = logging.getLogger(__name__)
@@ -32,12 +32,14 @@ def queue_purge(keys):
 
     Call it inside the transaction that makes them stale: the row commits with the change,
     is tried right after the commit, then by the beat until it succeeds. A cache outage is
-    logged, never raised into the caller.
+    logged, never raised into the caller. The stored issue bodies filed under the same keys
+    are marked stale in the same transaction (``issue_bodies.mark_stale``).
     """
     keys = sorted(set(keys))
     if not keys:
         return None
     purge = PagePurge.objects.create(keys=keys)
+    issue_bodies.mark_stale(keys)  # the stored issue bodies that show the same things
     transaction.on_commit(partial(_attempt_purge, purge.pk), robust=True)
     return purge
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 from taggit.models import Tag
 
 from companies.models import Company
-from digest.issue_page import issue_page
+from digest.issue_page import issue_page, render_issue_body
 from digest.models import Issue, IssueState, Placement, Section
 from digest.previews import InvalidShareLink, issue_for_share_token
 from digest.public import (
@@ -55,7 +55,7 @@ def _page(request, items, per_page):
 @cache_public_page
 def home(request):
     add_keys(request, keys.ISSUES)  # the latest issue: a publication or a withdrawal changes which
-    issue = Issue.objects.latest_published()
+    issue = Issue.objects.select_related("stored_body").latest_published()
     if issue is None:
         return render(request, "digest/issue_none.html")
     return _filed_issue_page(request, issue)
@@ -64,7 +64,7 @@ def home(request):
 @require_safe
 @cache_public_page
 def issue_detail(request, slug):
-    issue = Issue.objects.published().filter(slug=slug).first()
+    issue = Issue.objects.published().filter(slug=slug).select_related("stored_body").first()
     if issue is not None:
         return _filed_issue_page(request, issue)
     if Issue.objects.filter(slug=slug, state=IssueState.WITHDRAWN).exists():
@@ -73,15 +73,17 @@ def issue_detail(request, slug):
 
 
 def _filed_issue_page(request, issue):
-    """Render a published issue's page, filed under its issue and the links to its neighbours.
+    """Render a published issue's page from its stored body, filed under its issue and its neighbours' links.
 
-    The companies, themes and tags it names are not among its keys (forty stories of twenty
-    tags each would not fit a header): a change to one of them purges the issues naming it.
+    A body that is stale or not built yet is rendered afresh (``reader.issue_bodies``). The
+    companies, themes and tags it names are not among its keys (forty stories of twenty tags
+    each would not fit a header): a change to one of them purges the issues naming it.
     """
-    response = issue_page(request, issue)
-    linked = [response.context_data[name] for name in ("previous_issue", "next_issue")]
-    add_keys(request, keys.issue_key(issue.pk), *(keys.issue_link_key(other.pk) for other in linked if other))
-    return response
+    stored = getattr(issue, "stored_body", None)
+    body = stored if stored is not None and stored.is_current else render_issue_body(issue)
+    linked = (body.previous_issue_id, body.next_issue_id)
+    add_keys(request, keys.issue_key(issue.pk), *(keys.issue_link_key(pk) for pk in linked if pk))
+    return issue_page(request, issue, body=body)
 
 
 @require_safe

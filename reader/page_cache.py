@@ -54,6 +54,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from redis.exceptions import RedisError
 
+from .front_cache import shared_cache_control
+
 logger = logging.getLogger(__name__)
 
 PAGE_TIMEOUT = 24 * 60 * 60  # of a stored page
@@ -69,6 +71,7 @@ _HEADER_SETTINGS = (
     "CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY", "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_CONTENT_TYPE_NOSNIFF",
     "SECURE_REFERRER_POLICY", "SECURE_CROSS_ORIGIN_OPENER_POLICY", "X_FRAME_OPTIONS", "MIDDLEWARE",
+    "FRONT_CACHE", "FRONT_CACHE_MAX_AGE",  # the Cache-Control a front cache reads (reader.front_cache)
 )  # fmt: skip
 
 
@@ -167,7 +170,8 @@ def _finish(response):
     if not response.has_header("Last-Modified"):
         response["Last-Modified"] = http_date()
     # Browsers and proxies may keep a copy but must ask again each time (a cheap 304), so
-    # a purge here is never hidden behind a stale copy elsewhere.
+    # a purge here is never hidden behind a stale copy elsewhere. A front cache the site
+    # purges may keep the pages the page cache stores (_store).
     patch_cache_control(response, public=True, no_cache=True)
     return response
 
@@ -243,6 +247,8 @@ def _store(page_key, request, response, *, marker):
             if not cache.add(token, made, KEY_TIMEOUT):
                 return False  # made or purged meanwhile: leave it to the next request
             found[token] = made
+    # Current as of the tokens just read: the front cache may keep it too, until a purge.
+    shared_cache_control(response)
     entry = {"content": response.content, "headers": dict(response.items()), "tokens": found, "marker": marker}
     cache.set(page_key, entry, PAGE_TIMEOUT)
     return True

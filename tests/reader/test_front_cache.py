@@ -42,19 +42,25 @@ def site(transactional_db):
     return {"first": first, "second": second, "draft": draft}
 
 
-def _front_cache(settings, tmp_path, backend_port):
-    varnish = Varnish(tmp_path, backend_port).start()
+def _purged_by_the_site(varnish, settings):
     settings.FRONT_CACHE = "varnish"
     settings.FRONT_CACHE_PURGE_URLS = [varnish.purge_url]
     return varnish
 
 
-@pytest.fixture
-def varnish(live_server, cache_redis, settings, tmp_path):
-    """Varnish before the live server, and the site purging it."""
-    varnish = _front_cache(settings, tmp_path, live_server.thread.port)
+@pytest.fixture(scope="module")
+def varnish_server(live_server, tmp_path_factory):
+    """One varnishd before the live server for the module's tests (it starts in about a second)."""
+    varnish = Varnish(tmp_path_factory.mktemp("varnish"), live_server.thread.port).start()
     yield varnish
     varnish.stop()
+
+
+@pytest.fixture
+def varnish(varnish_server, cache_redis, settings, transactional_db):
+    """Varnish before the live server, empty, and the site purging it."""
+    varnish_server.forget_everything()
+    return _purged_by_the_site(varnish_server, settings)
 
 
 def fetch_twice(varnish, path, **kwargs):
@@ -70,9 +76,13 @@ def correcting(issue, by, note):
 
 
 def correct_week_in_review(issue, text):
+    """Correct the issue's text; return the time its transaction committed."""
+    committed = []
     with correcting(issue, user_in_role("Publisher"), "Spelled it right."):
+        transaction.on_commit(lambda: committed.append(time.monotonic()))  # the first thing after the commit
         issue.week_in_review = text
         issue.save()
+    return committed[0]
 
 
 PUBLIC_PAGES = ["/", "/issues/", "/companies/", "/companies/loudco/", "/feed/", "/companies/quietco/feed/atom/"]
@@ -112,8 +122,7 @@ def test_a_correction_is_served_within_a_second_and_unrelated_pages_stay_cached(
         fetch_twice(varnish, path)
     assert all(varnish.get(path).cache == "hit" for path in affected + unrelated)
 
-    correct_week_in_review(second, "Amazon shipped a router.")
-    committed = time.monotonic()
+    committed = correct_week_in_review(second, "Amazon shipped a router.")
 
     for path in affected:
         while "Amazon shipped a router." not in (page := varnish.get(path)).text:
@@ -126,28 +135,24 @@ def test_a_correction_is_served_within_a_second_and_unrelated_pages_stay_cached(
     assert not PagePurge.objects.exists()  # done, in the page cache and in Varnish
 
 
-def test_a_purge_varnish_refuses_is_kept_reported_and_retried(live_server, cache_redis, site, settings, tmp_path):
-    varnish = _front_cache(settings, tmp_path, live_server.thread.port)
-    try:
-        second = site["second"]
-        fetch_twice(varnish, second.get_absolute_url())
-        settings.FRONT_CACHE_PURGE_URLS = [varnish.purge_url, f"http://127.0.0.1:{free_port()}"]  # one is down
+def test_a_purge_varnish_refuses_is_kept_reported_and_retried(varnish, site, settings):
+    second = site["second"]
+    fetch_twice(varnish, second.get_absolute_url())
+    down = f"http://127.0.0.1:{free_port()}"
+    settings.FRONT_CACHE_PURGE_URLS = [varnish.purge_url, down]  # a second Varnish, down
 
-        correct_week_in_review(second, "Amazon shipped a router.")
+    correct_week_in_review(second, "Amazon shipped a router.")
 
-        # The correction committed; its purges are still owed, each with what went wrong.
-        down = settings.FRONT_CACHE_PURGE_URLS[1]
-        owed = list(PagePurge.objects.all())
-        assert owed and all(purge.attempts == 1 for purge in owed)
-        assert all(f"{down}: ConnectionRefusedError" in purge.last_error for purge in owed)
-        # The Varnish that answered has it already.
-        assert "Amazon shipped a router." in varnish.get(second.get_absolute_url()).text
+    # The correction committed; its purges are still owed, each with what went wrong.
+    owed = list(PagePurge.objects.all())
+    assert owed and all(purge.attempts == 1 for purge in owed)
+    assert all(f"{down}: ConnectionRefusedError" in purge.last_error for purge in owed)
+    # The Varnish that answered has it already.
+    assert "Amazon shipped a router." in varnish.get(second.get_absolute_url()).text
 
-        settings.FRONT_CACHE_PURGE_URLS = [varnish.purge_url]  # the other one is back (or gone for good)
-        tasks.retry_purges.delay()  # the beat's minute (Celery runs it eagerly here)
-        assert not PagePurge.objects.exists()
-    finally:
-        varnish.stop()
+    settings.FRONT_CACHE_PURGE_URLS = [varnish.purge_url]  # the other one is back (or gone for good)
+    tasks.retry_purges.delay()  # the beat's minute (Celery runs it eagerly here)
+    assert not PagePurge.objects.exists()
 
 
 def test_an_editors_session_never_enters_varnish(varnish, site):
@@ -201,7 +206,7 @@ def test_a_withdrawn_issue_page_is_not_kept(varnish, site):
 
 def test_grace_serves_the_last_page_while_the_site_is_down(live_server, cache_redis, site, settings, tmp_path):
     backend = Forwarder(live_server.thread.port)
-    varnish = _front_cache(settings, tmp_path, backend.port)
+    varnish = _purged_by_the_site(Varnish(tmp_path, backend.port).start(), settings)
     settings.FRONT_CACHE_MAX_AGE = 1  # so that the page's TTL is over when the site goes down
     try:
         path = site["second"].get_absolute_url()

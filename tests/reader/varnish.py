@@ -95,6 +95,11 @@ class Varnish:
         found = {line.split()[0]: int(line.split()[2]) for line in answer.stdout.splitlines() if line.strip()}
         return found if {"http", "purge"} <= found.keys() else None
 
+    def forget_everything(self):
+        """Drop every object (a ban of all URLs): the next test starts with an empty cache."""
+        subprocess.run(["varnishadm", "-n", str(self.workdir), "ban", "req.url", "~", "."], check=True, timeout=10,
+                       capture_output=True)  # fmt: skip
+
     @property
     def purge_url(self):
         return f"http://127.0.0.1:{self.purge_port}"

@@ -22,6 +22,7 @@ Goals: through Varnish ≥ 50% of nginx; purge ≤ 1 s.
 """
 
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -199,6 +200,7 @@ def main():
     parser.add_argument("--issue", help="slug of the published issue to measure (default: the latest)")
     parser.add_argument("--correct", help="slug of the published issue to correct (default: --issue)")
     parser.add_argument("--smoke", action="store_true", help="one short round, two corrections")
+    parser.add_argument("--prepared", action="store_true", help="the database is migrated (by bench/run.py)")
     args = parser.parse_args()
     rounds, duration, corrections = (1, "1s", 2) if args.smoke else (3, "4s", 10)
 
@@ -209,9 +211,10 @@ def main():
         directory.chmod(0o755)  # nginx's workers, another user, read the file under it
         with varnish(directory, backend_port) as (varnish_url, purge_url):
             env = production_environment(FRONT_CACHE="varnish", FRONT_CACHE_PURGE_URLS=purge_url)
-            ensure_database(env)
-            manage(env, "migrate", "--noinput")
-            manage(env, "collectstatic", "--noinput")
+            if not args.prepared:
+                ensure_database(env)
+                manage(env, "migrate", "--noinput")
+                manage(env, "collectstatic", "--noinput")
             os.environ.update(env)
             sys.path.insert(0, str(ROOT))
             import django
@@ -250,6 +253,8 @@ def report(best, samples, *, issue, bytes_, smoke):
     varnish_share = best["issue page through Varnish"]["requests_per_second"] / floor
     median = statistics.median(samples)
     record = {
+        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "load_average": os.getloadavg(),  # figures on a shared machine move with its load
         "issue": issue.slug,
         "page_bytes": bytes_,
         "throughput": {

@@ -31,6 +31,8 @@ stored. When the cache cannot be reached, pages are served uncached and the fail
 logged: the reader site never depends on it.
 
 Responses carry a strong ETag and Last-Modified and answer conditional requests with 304.
+Only the pages stored here as current may be kept by a front cache (``reader.front_cache``):
+what the page cache cannot vouch for, Varnish never keeps.
 
 ``cache_public_page`` marks the views whose pages are cached; ``PageCacheMiddleware``, first
 in the middleware stack, answers warm pages before any other middleware runs, and stores a
@@ -230,6 +232,9 @@ def _current_marker(marker):
 
 def _store(page_key, request, response, *, marker):
     """Store a successful page with the tokens of its keys; return whether it was stored.
+
+    A page stored is current: it goes out with the front cache's ``s-maxage`` too, if the
+    site has one (``reader.front_cache``). A page not stored does not.
 
     ``marker`` is the purge marker as it was before the page rendered: if it changed, a purge
     ran during the render and the page may show what it dropped, so it is not stored.

@@ -20,7 +20,7 @@ from django.utils import timezone
 from digest import corrections
 from digest.models import Issue, IssueState
 from digest.previews import make_share_link, share_token
-from reader import tasks
+from reader import front_cache, tasks
 from reader.models import PagePurge
 from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, user_in_role
 from tests.integration.conftest import free_port
@@ -223,3 +223,24 @@ def test_grace_serves_the_last_page_while_the_site_is_down(live_server, cache_re
     finally:
         varnish.stop()
         backend.stop()
+
+
+def test_only_the_purge_listener_purges(varnish, site):
+    path = site["second"].get_absolute_url()
+    key = f"issue-{site['second'].pk}"
+    fetch_twice(varnish, path)
+
+    refused = varnish.request("PURGE", "/", headers={"xkey-purge": key})
+    assert refused.status == 403
+    assert varnish.get(path).cache == "hit"
+    assert varnish.request("GET", path, port=varnish.purge_port).status == 405  # and serves nothing
+
+
+def test_a_purge_of_many_keys_reaches_varnish_in_bounded_requests(varnish, site):
+    path = site["second"].get_absolute_url()
+    fetch_twice(varnish, path)
+
+    # More keys than one request carries (front_cache.KEYS_PER_PURGE), the page's among the last.
+    front_cache.purger().purge([*(f"company-{n}" for n in range(250)), f"issue-{site['second'].pk}"])
+
+    assert varnish.get(path).cache == "miss"

@@ -105,10 +105,13 @@ class Varnish:
         return f"http://127.0.0.1:{self.purge_port}"
 
     def get(self, path, *, cookie=None):
-        headers = {"Host": HOST}
-        if cookie:
-            headers["Cookie"] = cookie
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
+        return self.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+
+    def request(self, method, path, *, headers=(), port=None):
+        """Send a request as a reader's browser would (Host without a port); return its Response."""
+        headers = {"Host": HOST, **dict(headers)}
+        url = f"http://127.0.0.1:{port or self.port}{path}"
+        request = urllib.request.Request(url, headers=headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - our own loopback Varnish
                 return Response(answer.status, answer.headers, answer.read())

@@ -202,7 +202,7 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="one short round, two corrections")
     parser.add_argument("--prepared", action="store_true", help="the database is migrated (by bench/run.py)")
     args = parser.parse_args()
-    rounds, duration, corrections = (1, "1s", 2) if args.smoke else (3, "4s", 10)
+    rounds, duration, corrections = (1, "1s", 2) if args.smoke else (5, "3s", 10)
 
     backend_port = free_port()
     (ROOT / "var").mkdir(exist_ok=True)

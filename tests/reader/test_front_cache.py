@@ -14,14 +14,16 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from digest import corrections
 from digest.models import Issue, IssueState
 from digest.previews import make_share_link, share_token
-from reader import front_cache, tasks
+from reader import front_cache, page_cache, tasks
 from reader.models import PagePurge
+from reader.page_cache import PageCacheMiddleware, add_keys
 from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, user_in_role
 from tests.integration.conftest import free_port
 
@@ -244,3 +246,25 @@ def test_a_purge_of_many_keys_reaches_varnish_in_bounded_requests(varnish, site)
     front_cache.purger().purge([*(f"company-{n}" for n in range(250)), f"issue-{site['second'].pk}"])
 
     assert varnish.get(path).cache == "miss"
+
+
+def test_a_page_rendered_while_its_key_is_purged_never_goes_to_the_front_cache(settings, db):
+    """The page cache does not store it (it may show what the purge dropped): Varnish must not keep it either."""
+    settings.FRONT_CACHE, settings.FRONT_CACHE_PURGE_URLS = "varnish", ["http://127.0.0.1:9"]
+    request_factory, key = RequestFactory(), "company-1"
+
+    def render_during_a_purge(request):
+        add_keys(request, key)
+        page = HttpResponse("shows what the purge dropped")
+        page_cache.purge([key])  # the change committed and was purged after the view read the database
+        return page
+
+    def render(request):
+        add_keys(request, key)
+        return HttpResponse("current")
+
+    racing = PageCacheMiddleware(render_during_a_purge)(request_factory.get("/companies/"))
+    assert "s-maxage" not in racing.get("Cache-Control", "")
+    current = PageCacheMiddleware(render)(request_factory.get("/companies/"))
+    assert current["Cache-Control"] == "public, max-age=0, must-revalidate, s-maxage=3600"
+    assert current[page_cache.KEYS_HEADER] == key

@@ -82,9 +82,12 @@ def wait_until(condition, timeout, what="the condition"):
 
 
 @contextmanager
-def gunicorn(env, *, workers, log_name="bench-gunicorn.log"):
-    """Run the site under gunicorn, as the README runs it in production; yield its base URL."""
-    port = free_port()
+def gunicorn(env, *, workers, log_name="bench-gunicorn.log", port=None):
+    """Run the site under gunicorn, as the README runs it in production; yield its base URL.
+
+    On ``port`` if given (a front cache started first points at it), else on a free one.
+    """
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     (ROOT / "var").mkdir(exist_ok=True)
     with open(ROOT / "var" / log_name, "w") as log:
@@ -123,10 +126,11 @@ def _to_ms(value):
     return float(number) * _UNITS[unit]
 
 
-def wrk(url, *, threads, connections, duration):
+def wrk(url, *, threads, connections, duration, headers=None):
     """Load ``url`` with wrk; return requests per second, median and p99 latency."""
+    header_options = [option for name, value in (headers or {}).items() for option in ("-H", f"{name}: {value}")]
     output = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency", *header_options, url],
         capture_output=True,
         text=True,
         check=True,

@@ -95,6 +95,10 @@ def main():
     with gunicorn(env, workers=WORKERS) as base_url:
         rows = latency_rows(base_url, targets, scale, rounds) + throughput_rows(base_url, targets, rounds) + rows
     rows += pdf_rows(rounds) + publish_rows(rounds)
+    # The front cache (bench/frontcache.py): Varnish against nginx, and the purge latency.
+    issue, corrected = (issue.slug for issue in targets["issues"])
+    smoke = ["--smoke"] if args.smoke else []
+    rows += run_script("frontcache", "--prepared", "--issue", issue, "--correct", corrected, *smoke)["rows"]
     return report(rows, scale=scale, smoke=args.smoke, rounds=rounds)
 
 

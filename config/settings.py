@@ -161,6 +161,21 @@ else:
         }
     }
 
+# The front cache (deploy/varnish/default.vcl) and how the site purges it (reader/front_cache.py).
+# "none" (the default, one machine): pages go out "public, no-cache" and only the page cache
+# above keeps them. "varnish": pages the page cache holds as current go out with s-maxage and
+# their keys, and every purge is sent to each Varnish in FRONT_CACHE_PURGE_URLS.
+FRONT_CACHE = env.str("FRONT_CACHE", default="none")
+FRONT_CACHE_PURGE_URLS = env.list("FRONT_CACHE_PURGE_URLS", default=[])  # http://10.0.0.5:6091,…
+FRONT_CACHE_MAX_AGE = env.int("FRONT_CACHE_MAX_AGE", default=3600)  # s-maxage: purges make pages fresh sooner
+FRONT_CACHE_PURGE_TIMEOUT = env.float("FRONT_CACHE_PURGE_TIMEOUT", default=2.0)  # seconds per Varnish
+if FRONT_CACHE not in ("none", "varnish"):
+    raise ImproperlyConfigured(f"FRONT_CACHE must be 'none' or 'varnish', not {FRONT_CACHE!r}.")
+if FRONT_CACHE == "varnish" and not FRONT_CACHE_PURGE_URLS:
+    raise ImproperlyConfigured(
+        "FRONT_CACHE=varnish needs FRONT_CACHE_PURGE_URLS: the address of each Varnish's purge listener."
+    )
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -5,7 +5,8 @@ from .models import PagePurge
 
 @admin.register(PagePurge)
 class PagePurgeAdmin(admin.ModelAdmin):
-    """Purges of cached pages not done yet: the beat retries each until the cache answers."""
+    """Purges of cached pages not done yet: the beat retries each until the page cache and every
+    front cache (Varnish) answer; ``last_error`` says which did not, and why."""
 
     list_display = ["created_at", "key_count", "attempts", "last_tried_at", "last_error"]
     readonly_fields = ["keys", "created_at", "attempts", "last_tried_at", "last_error"]

@@ -31,6 +31,8 @@ stored. When the cache cannot be reached, pages are served uncached and the fail
 logged: the reader site never depends on it.
 
 Responses carry a strong ETag and Last-Modified and answer conditional requests with 304.
+Only the pages stored here as current may be kept by a front cache (``reader.front_cache``):
+what the page cache cannot vouch for, Varnish never keeps.
 
 ``cache_public_page`` marks the views whose pages are cached; ``PageCacheMiddleware``, first
 in the middleware stack, answers warm pages before any other middleware runs, and stores a
@@ -54,6 +56,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from redis.exceptions import RedisError
 
+from .front_cache import shared_cache_control
+
 logger = logging.getLogger(__name__)
 
 PAGE_TIMEOUT = 24 * 60 * 60  # of a stored page
@@ -69,6 +73,7 @@ _HEADER_SETTINGS = (
     "CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY", "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_CONTENT_TYPE_NOSNIFF",
     "SECURE_REFERRER_POLICY", "SECURE_CROSS_ORIGIN_OPENER_POLICY", "X_FRAME_OPTIONS", "MIDDLEWARE",
+    "FRONT_CACHE", "FRONT_CACHE_MAX_AGE",  # the Cache-Control a front cache reads (reader.front_cache)
 )  # fmt: skip
 
 
@@ -167,7 +172,8 @@ def _finish(response):
     if not response.has_header("Last-Modified"):
         response["Last-Modified"] = http_date()
     # Browsers and proxies may keep a copy but must ask again each time (a cheap 304), so
-    # a purge here is never hidden behind a stale copy elsewhere.
+    # a purge here is never hidden behind a stale copy elsewhere. A front cache the site
+    # purges may keep the pages the page cache stores (_store).
     patch_cache_control(response, public=True, no_cache=True)
     return response
 
@@ -227,6 +233,9 @@ def _current_marker(marker):
 def _store(page_key, request, response, *, marker):
     """Store a successful page with the tokens of its keys; return whether it was stored.
 
+    A page stored is current: it goes out with the front cache's ``s-maxage`` too, if the
+    site has one (``reader.front_cache``). A page not stored does not.
+
     ``marker`` is the purge marker as it was before the page rendered: if it changed, a purge
     ran during the render and the page may show what it dropped, so it is not stored.
     """
@@ -243,6 +252,8 @@ def _store(page_key, request, response, *, marker):
             if not cache.add(token, made, KEY_TIMEOUT):
                 return False  # made or purged meanwhile: leave it to the next request
             found[token] = made
+    # Current as of the tokens just read: the front cache may keep it too, until a purge.
+    shared_cache_control(response)
     entry = {"content": response.content, "headers": dict(response.items()), "tokens": found, "marker": marker}
     cache.set(page_key, entry, PAGE_TIMEOUT)
     return True

@@ -20,6 +20,7 @@ from digest.edition import edition_filename
 from digest.models import Issue, IssueState
 
 from . import keys
+from .front_cache import shared_cache_control
 from .page_cache import add_keys
 
 # The file behind the URL changes after a correction: caches keep it briefly, then revalidate.
@@ -55,7 +56,7 @@ def issue_pdf(request, slug):
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=MAX_AGE)
-    return response
+    return shared_cache_control(response, max_age=MAX_AGE)  # until a new edition purges the issue
 
 
 def _signed_redirect(issue):

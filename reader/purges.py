@@ -6,8 +6,9 @@ It is tried right after the commit, and the beat (``reader.tasks.retry_purges``)
 every row still there each minute until the cache answers; a row is deleted once purged.
 A cache outage delays a purge but never loses it, and never fails the change.
 
-``purge_keys`` is the one place a purge is carried out: the page cache today, a front
-cache (Varnish's xkey, a CDN's surrogate keys) beside it tomorrow.
+``purge_keys`` is the one place a purge is carried out: the page cache, then the front
+cache (Varnish's xkey, ``reader.front_cache``). A row is done when both have it: a front
+cache that does not answer keeps it, with the error, for the beat and the admin.
 """
 
 import logging
@@ -16,15 +17,19 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from . import issue_bodies, page_cache
+from . import front_cache, issue_bodies, page_cache
 from .models import PagePurge
 
 logger = logging.getLogger(__name__)
 
 
 def purge_keys(keys):
-    """Drop now everything cached under any of ``keys``; raise if a cache cannot be reached."""
+    """Drop now everything cached under any of ``keys``; raise if a cache cannot be reached.
+
+    The page cache first: the front cache refetches a purged page through it.
+    """
     page_cache.purge(keys)
+    front_cache.purger().purge(keys)
 
 
 def queue_purge(keys):

@@ -39,6 +39,19 @@ def test_production_starts_with_its_secrets():
     assert "started" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("front_cache", "refusal"),
+    [
+        ({"FRONT_CACHE": "varnish"}, "FRONT_CACHE=varnish needs FRONT_CACHE_PURGE_URLS"),
+        ({"FRONT_CACHE": "fastly"}, "FRONT_CACHE must be 'none' or 'varnish'"),
+    ],
+)
+def test_a_front_cache_the_site_cannot_purge_stops_the_start_up(front_cache, refusal):
+    result = run_with(SECRET_KEY="x" * 50, ALLOWED_HOSTS="example.com", **front_cache)
+    assert result.returncode != 0
+    assert refusal in result.stderr
+
+
 def test_debug_starts_with_nothing_set():
     result = run_with(DEBUG="true")
     assert result.returncode == 0, result.stderr

@@ -7,7 +7,6 @@ dead worker or a mail server that did not answer left. Mails are plain text.
 
 import logging
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -17,7 +16,6 @@ from .models import AccountChange
 from .records import client_ip
 
 logger = logging.getLogger(__name__)
-SEND_TASK = "accounts.tasks.send_account_notices"
 BATCH = 50
 MAX_ATTEMPTS = 10
 
@@ -51,8 +49,10 @@ def record_change(*, user, action, by=None, detail="", request=None, notify=True
 
 
 def _enqueue():
+    from .tasks import send_account_notices  # the task module imports this one
+
     try:
-        current_app.tasks[SEND_TASK].delay()
+        send_account_notices.delay()
     except Exception:  # any broker failure: the row waits for the beat
         logger.warning("Could not queue account notices; the next beat will.", exc_info=True)
 

@@ -1,4 +1,4 @@
-"""Celery entry points of the accounts room; names pinned (the beat and notices.SEND_TASK use them)."""
+"""Celery entry points of the accounts room; names pinned (the beat uses them)."""
 
 from celery import shared_task
 

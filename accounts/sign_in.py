@@ -62,9 +62,13 @@ def locked_out(request, username):
     return not AxesProxyHandler.is_allowed(request, credentials(username))
 
 
-def lockout_response(request, username):
-    """The lockout page axes shows at the password step: the same words whatever the step."""
-    record_sign_in(request, username=username, outcome=SignIn.Outcome.LOCKED_OUT, factor=SignIn.Factor.PASSWORD)
+def lockout_response(request, username, *, factor=None):
+    """The lockout page axes shows at the password step: the same words whatever the step.
+
+    ``factor``: record this attempt, refused for the lockout (not when it was already recorded).
+    """
+    if factor:
+        record_sign_in(request, username=username, outcome=SignIn.Outcome.LOCKED_OUT, factor=factor)
     abandon(request)
     return get_lockout_response(request, None, credentials(username))
 

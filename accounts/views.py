@@ -75,7 +75,7 @@ def second_step(request):
         return redirect("admin:login")
     username = waiting["username"]
     if sign_in.locked_out(request, username):
-        return sign_in.lockout_response(request, username)
+        return sign_in.lockout_response(request, username, factor=SignIn.Factor.TOTP)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device, factor = factors.verify_code(user, form.cleaned_data["code"])

@@ -72,12 +72,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     # request.user.is_verified(): whether this session passed a second factor (django-otp).
     "django_otp.middleware.OTPMiddleware",
     # Staff who must have a second factor reach only enrolment until they have one; each
     # staff session is listed on its user's Security page (accounts/).
     "accounts.middleware.StaffSessionMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     # An admin form posted after the session expired is kept, and shown again after logging in.
     "newsroom.middleware.KeepTypedWhenSignedOutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -100,7 +100,12 @@ class CompleteAuthentication(library.CompleteCredentialAuthenticationView):
         waiting = sign_in.pending(self.request)
         backend = waiting["backend"] if waiting else PASSWORDLESS_BACKEND
         self._next = sign_in.finish(
-            self.request, user=device.user, device=device, factor=SignIn.Factor.PASSKEY, backend=backend
+            self.request,
+            user=device.user,
+            device=device,
+            factor=SignIn.Factor.PASSKEY,
+            backend=backend,
+            next_url=self.request.GET.get("next"),
         )
 
     def get_success_url(self):

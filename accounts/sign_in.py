@@ -84,14 +84,15 @@ def refused(request, *, username, user, factor):
     return locked
 
 
-def finish(request, *, user, device, factor, backend):
-    """Log ``user`` in with the factor they gave; answer where to go next."""
+def finish(request, *, user, device, factor, backend, next_url=None):
+    """Log ``user`` in with the factor they gave; answer where to go next (the pending sign-in's
+    ``next``, else ``next_url``, if it is on this site)."""
     waiting = pending(request) or {}
     abandon(request)
     login(request, user, backend=backend)
     otp_login(request, device)
     record_sign_in(request, username=user.get_username(), user=user, outcome=SignIn.Outcome.SUCCESS, factor=factor)
-    return safe_next(request, waiting.get("next"))
+    return safe_next(request, waiting.get("next") or next_url)
 
 
 def safe_next(request, url):

@@ -50,7 +50,7 @@ class PasswordStepView(LoginView):
 def password_step(request):
     """The newsroom's /admin/login/, as Django's admin builds it, with the second step after it."""
     site = admin.site
-    if request.method == "GET" and site.has_permission(request) and request.user.is_verified():
+    if request.method == "GET" and site.has_permission(request):
         return redirect("admin:index")
     context = {
         **site.each_context(request),

@@ -65,7 +65,9 @@ def send_pending():
     """Mail up to ``BATCH`` pending notices; two workers never send the same one. Answer how many went."""
     sent = 0
     with transaction.atomic():
-        for change in pending().select_for_update(skip_locked=True).select_related("user", "actor")[:BATCH]:
+        for change in (
+            pending().select_for_update(skip_locked=True, of=("self",)).select_related("user", "actor")[:BATCH]
+        ):
             try:
                 message(change).send()
             except Exception:  # the mail server failed in any way: the row stays for the next try

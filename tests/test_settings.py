@@ -101,7 +101,15 @@ def test_the_quick_start_database_migrates_from_scratch(tmp_path):
 
 
 def test_the_deploy_check_is_clean_and_passkeys_belong_to_the_site():
-    env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")}
+    test_only = (
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+    )
+    env = {key: value for key, value in os.environ.items() if key not in test_only}
     env |= {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",

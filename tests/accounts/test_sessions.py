@@ -153,3 +153,18 @@ def test_the_record_is_kept_for_the_configured_time(settings):
     recent = SignIn.objects.create(username="b", outcome="failed", factor="password")
     assert records.prune() == 1
     assert list(SignIn.objects.all()) == [recent]
+
+
+def test_the_security_page_costs_the_same_queries_with_more_sessions_and_sign_ins(django_assert_max_num_queries):
+    user_in_role("Editor", username="eve")
+    desk = signed_in("eve", FIREFOX, "192.0.2.1")
+    counts = []
+    for more in (1, 8):
+        for n in range(more):
+            signed_in("eve", SAFARI, f"198.51.100.{n + 1}")  # another session, another recorded sign-in
+        with django_assert_max_num_queries(16) as captured:
+            page = desk.get(SECURITY)
+        assert page.status_code == 200
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+    assert page.content.decode().count('class="staff-session"') == 10

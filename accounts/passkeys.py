@@ -41,7 +41,26 @@ class NotStaff(exceptions.OTPWebAuthnApiError):
     default_detail = "Passkeys are for the newsroom's staff."
 
 
-class BeginRegistration(library.BeginCredentialRegistrationView):
+MAX_CEREMONY_BYTES = 64 * 1024  # an attestation or assertion is a few kilobytes
+
+
+class BoundedJSON:
+    """Refuse a ceremony body that is too large or not JSON with a 400, before the library reads it.
+
+    The library catches only ``JSONDecodeError``: a number of two million digits (a
+    ``ValueError``) or nesting deep enough for a ``RecursionError`` would be a 500.
+    """
+
+    def _parse_request_data(self, request):
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_CEREMONY_BYTES:
+            raise exceptions.MalformedRequest()
+        try:
+            return super()._parse_request_data(request)
+        except (ValueError, RecursionError) as error:
+            raise exceptions.MalformedRequest() from error
+
+
+class BeginRegistration(BoundedJSON, library.BeginCredentialRegistrationView):
     def check_can_register(self):
         if not self.request.user.is_staff:
             raise NotStaff()
@@ -49,7 +68,7 @@ class BeginRegistration(library.BeginCredentialRegistrationView):
             raise TooManyPasskeys()
 
 
-class CompleteRegistration(library.CompleteCredentialRegistrationView):
+class CompleteRegistration(BoundedJSON, library.CompleteCredentialRegistrationView):
     def check_can_register(self):
         BeginRegistration.check_can_register(self)
 
@@ -70,12 +89,12 @@ class CompleteRegistration(library.CompleteCredentialRegistrationView):
         return response
 
 
-class BeginAuthentication(library.BeginCredentialAuthenticationView):
+class BeginAuthentication(BoundedJSON, library.BeginCredentialAuthenticationView):
     def get_user(self):
         return sign_in.pending_user(self.request)
 
 
-class CompleteAuthentication(library.CompleteCredentialAuthenticationView):
+class CompleteAuthentication(BoundedJSON, library.CompleteCredentialAuthenticationView):
     def get_user(self):
         return sign_in.pending_user(self.request)
 

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from . import factors, sessions, sign_in
 from .forms import CodeForm, ConfirmAppForm
@@ -41,7 +42,11 @@ class PasswordStepView(LoginView):
             sign_in.begin(self.request, user=user, next_url=self.get_success_url())
             return redirect("accounts:second_step")
         record_sign_in(
-            self.request, username=user.get_username(), user=user, outcome=SignIn.Outcome.SUCCESS, factor="password"
+            self.request,
+            username=user.get_username(),
+            user=user,
+            outcome=SignIn.Outcome.SUCCESS,
+            factor=SignIn.Factor.PASSWORD,
         )
         return super().form_valid(form)
 
@@ -249,8 +254,6 @@ def app_setup(request):
             form.add_error("code", "That code did not match: check the app's clock, and type the code it shows now.")
             return _app_setup_page(request, device, form)
         first_factor = not request.user.is_verified()
-        from django_otp import login as otp_login
-
         otp_login(request, confirmed)
         factor_changed(request, action=Change.FACTOR_ADDED, detail="an authenticator app")
         codes = (

@@ -261,7 +261,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("PUBLISH_DUE_INTERVAL_SECONDS", default=60.0),
     },
     "resume-pdf-previews": {"task": "digest.tasks.resume_pdf_previews", "schedule": 60.0},
-    "send-account-notices": {"task": "accounts.tasks.send_account_notices", "schedule": 60.0},
+    "send-account-notices": {
+        "task": "accounts.tasks.send_account_notices",
+        "schedule": env.float("ACCOUNT_NOTICES_INTERVAL_SECONDS", default=60.0),
+    },
     "prune-sign-in-records": {"task": "accounts.tasks.prune_sign_in_records", "schedule": 3600.0},
     "retry-page-purges": {
         "task": "reader.tasks.retry_purges",

@@ -80,7 +80,8 @@ def second_step(request):
         return redirect("admin:login")
     username = waiting["username"]
     if sign_in.locked_out(request, username):
-        return sign_in.lockout_response(request, username, factor=SignIn.Factor.TOTP)
+        tried = SignIn.Factor.TOTP if request.method == "POST" else None  # a page view is no attempt
+        return sign_in.lockout_response(request, username, factor=tried)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device, factor = factors.verify_code(user, form.cleaned_data["code"])

@@ -108,6 +108,7 @@ def test_the_deploy_check_is_clean_and_passkeys_belong_to_the_site():
         "SECURE_SSL_REDIRECT",
         "SESSION_COOKIE_SECURE",
         "CSRF_COOKIE_SECURE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",  # set in this process by the browser tests' fixture
     )
     env = {key: value for key, value in os.environ.items() if key not in test_only}
     env |= {

@@ -6,6 +6,7 @@ transport, a file cache in var/). With DEBUG off, missing secrets stop the start
 
 import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -44,6 +45,10 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "stories.apps.TagsConfig",  # taggit, named "Tags" in the admin
     "simple_history",
     "companies",
@@ -51,6 +56,7 @@ INSTALLED_APPS = [
     "digest",
     "reader",
     "newsroom",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +73,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
+    # Staff who must have a second factor reach only enrolment until they have one; each
+    # staff session is listed on its user's Security page (accounts/).
+    "accounts.middleware.StaffSessionMiddleware",
     # An admin form posted after the session expired is kept, and shown again after logging in.
     "newsroom.middleware.KeepTypedWhenSignedOutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -77,6 +88,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
     "django.contrib.auth.backends.ModelBackend",
+    # Signing in with a passkey alone (accounts/passkeys.py checks the lockout first).
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 # Login throttling: after 5 failures for one username from one address, 15 minutes' wait.
 # Attempts are counted per username whether or not the account exists, and the lock-out
@@ -289,6 +302,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "resume-pdf-previews": {"task": "digest.tasks.resume_pdf_previews", "schedule": 60.0},
     "delete-discarded-files": {"task": "digest.tasks.delete_discarded_files", "schedule": 60.0},
+    "send-account-notices": {
+        "task": "accounts.tasks.send_account_notices",
+        "schedule": env.float("ACCOUNT_NOTICES_INTERVAL_SECONDS", default=60.0),
+    },
+    "prune-sign-in-records": {"task": "accounts.tasks.prune_sign_in_records", "schedule": 3600.0},
     "retry-page-purges": {
         "task": "reader.tasks.retry_purges",
         "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
@@ -345,3 +363,24 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds: a mail server that hangs does not hold a request
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="newsroom@localhost")
+
+# Staff accounts (accounts/). Roles that must sign in with a second factor: newsroom group
+# names, and "superuser" for superusers. They are led to enrol at their next sign-in.
+ACCOUNTS_SECOND_FACTOR_REQUIRED_FOR = env.list("SECOND_FACTOR_REQUIRED_FOR", default=["Publisher", "superuser"])
+ACCOUNTS_SIGN_IN_RECORD_DAYS = env.int("SIGN_IN_RECORD_DAYS", default=90)  # how long the sign-in record is kept
+ACCOUNTS_SECOND_STEP_SECONDS = 300  # between the password and the second factor
+ACCOUNTS_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = SITE_NAME
+# Passkeys (django-otp-webauthn): the relying party is the site's host name, and only the
+# site's own origin may answer a ceremony. A passkey is bound to the RP ID: changing it
+# means everyone registers their passkeys again.
+_site = urlsplit(SITE_URL)
+# An IP address cannot be a relying party: the quick start's passkeys work at http://localhost:8000.
+_site_host = "localhost" if _site.hostname in ("127.0.0.1", "::1") else _site.hostname
+OTP_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default=_site_host)
+OTP_WEBAUTHN_RP_NAME = SITE_NAME
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ALLOWED_ORIGINS", default=[f"{_site.scheme}://{_site_host}" + (f":{_site.port}" if _site.port else "")]
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 120

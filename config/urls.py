@@ -3,10 +3,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.urls import passkey_urls
+
 # A refusal in the newsroom says, in the admin's look, what the role may not do.
 handler403 = "newsroom.refusals.permission_denied"
 
 urlpatterns = [
+    # Sign-in in two steps, the Security page and passkeys; /admin/login/ included, so
+    # they come before the admin's own addresses.
+    path("admin/", include("accounts.urls")),
+    path("admin/security/passkeys/", include(passkey_urls)),
     path("admin/", admin.site.urls),
     path("", include("reader.urls")),
 ]

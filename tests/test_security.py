@@ -45,3 +45,19 @@ def test_security_headers_on_public_and_admin_pages(client):
         assert response["X-Frame-Options"] == "DENY"
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_the_second_step_is_throttled_with_the_same_answer(client):
+    """Wrong codes after the right password count like wrong passwords; the lockout page is the one
+    a stranger typing a name that does not exist gets."""
+    from tests.accounts.signing import code, give_app, password
+
+    give_app(UserFactory(username="editor-cleo", is_staff=True))
+    assert password(client, "editor-cleo").status_code == 302
+    answers = [code(client, "000000") for _ in range(settings.AXES_FAILURE_LIMIT)]
+    assert [answer.status_code for answer in answers] == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        missing = attempt(client, "nobody-here")
+    assert missing.status_code == 429 and missing.content == answers[-1].content
+    assert attempt(client, "editor-cleo", "correct horse battery staple").status_code == 429
+    assert "_auth_user_id" not in client.session

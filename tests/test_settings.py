@@ -111,3 +111,28 @@ def test_the_quick_start_database_migrates_from_scratch(tmp_path):
         env=env, capture_output=True, text=True, cwd=settings.BASE_DIR, check=False,
     )  # fmt: skip
     assert "[ ]" not in listed.stdout and "[X]  digest.0013_share_links" in listed.stdout
+
+
+def test_the_deploy_check_is_clean_and_passkeys_belong_to_the_site():
+    test_only = (
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",  # set in this process by the browser tests' fixture
+    )
+    env = {key: value for key, value in os.environ.items() if key not in test_only}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "test-only-secret-key-for-the-deploy-check-0123456789abcdef",
+        "ALLOWED_HOSTS": "digest.example.com",
+    }
+    check = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    result = subprocess.run(check, env=env, capture_output=True, text=True, cwd=settings.BASE_DIR, check=False)
+    assert result.returncode == 0, result.stderr
+    show = "import django; django.setup(); from django.conf import settings as s; print(s.OTP_WEBAUTHN_RP_ID, s.OTP_WEBAUTHN_ALLOWED_ORIGINS, s.ACCOUNTS_SECOND_FACTOR_REQUIRED_FOR)"  # noqa: E501
+    shown = subprocess.run([sys.executable, "-c", show], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
+    assert shown.stdout.strip() == "digest.example.com ['https://digest.example.com'] ['Publisher', 'superuser']"

@@ -5,10 +5,14 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from freezegun import freeze_time
 
 from companies.models import Company
 from digest.models import Issue, PublicationRun
 from stories.models import Story, Theme
+from tests.accounts.signing import give_app
+from tests.accounts.signing import password as password_step
+from tests.accounts.signing import sign_in as two_step_sign_in
 from tests.factories import CompanyFactory, ThemeFactory, UserFactory, issue_with_stories, user_in_role
 
 pytestmark = pytest.mark.django_db
@@ -98,20 +102,61 @@ def an_object(model):
 def _tag():
     from taggit.models import Tag
 
-    return Tag.objects.create(name="kafka", slug="kafka")
+    return Tag.objects.get_or_create(name="kafka", defaults={"slug": "kafka"})[0]  # once per test
+
+
+def matrix_url(model, view, made=None):
+    """The admin URL of ``view`` on ``model``; ``made`` keeps one object per model across calls."""
+    app_label, model_name = model.split(".")
+    needs_object = view in ("change", "delete", "history", "preview", "pdf_preview")
+    if needs_object and made is not None and model not in made:
+        made[model] = an_object(model)
+    args = [(made[model] if made is not None else an_object(model)).pk] if needs_object else []
+    return reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
 
 
 @pytest.mark.parametrize(("model", "view", "role", "expected"), CASES)
 def test_admin_page_answers_by_role(client, model, view, role, expected):
-    app_label, model_name = model.split(".")
-    needs_object = view in ("change", "delete", "history", "preview", "pdf_preview")
-    args = [an_object(model).pk] if needs_object else []
-    url = reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
+    url = matrix_url(model, view)
     response = client_for(client, role).get(url)
     if expected == LOGIN:
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
     else:
         assert response.status_code == expected, url
+
+
+def _user(role):
+    return UserFactory(username="boss", superuser=True) if role == "superuser" else user_in_role(role)
+
+
+@pytest.mark.parametrize("role", ["Contributor", "Publisher", "superuser"])  # who must, and who need not
+def test_the_matrix_holds_after_the_two_step_sign_in(client, settings, role):
+    """Signed in with a password and an authenticator app's code, with a second factor required of
+    publishers and superusers (the production default), every role gets the answers of the matrix."""
+    settings.ACCOUNTS_SECOND_FACTOR_REQUIRED_FOR = ["Publisher", "superuser"]
+    user = _user(role)
+    with freeze_time(datetime.datetime(2026, 11, 30, 12, 0, 5, tzinfo=datetime.UTC)):
+        two_step_sign_in(client, user.username, give_app(user))
+    made = {}
+    for model, view, case_role, expected in CASES:
+        if case_role == role:
+            assert client.get(matrix_url(model, view, made)).status_code == expected, (model, view)
+
+
+@pytest.mark.parametrize("role", ["Editor", "Publisher"])  # superusers: tests/accounts/test_enrolment.py
+def test_without_a_factor_publishers_and_superusers_reach_no_page_of_the_matrix(client, settings, role):
+    settings.ACCOUNTS_SECOND_FACTOR_REQUIRED_FOR = ["Publisher", "superuser"]
+    user = _user(role)
+    assert password_step(client, user.username)["Location"] == "/admin/"
+    must_enrol, made = role in ("Publisher", "superuser"), {}
+    for model, view, case_role, expected in CASES:
+        if case_role != role:
+            continue
+        response = client.get(matrix_url(model, view, made))
+        if must_enrol:
+            assert response.status_code == 302 and response["Location"] == "/admin/security/", (model, view)
+        else:
+            assert response.status_code == expected, (model, view)
 
 
 COUNTED = [Company, Story, Theme, Issue]

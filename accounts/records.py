@@ -1,0 +1,48 @@
+"""The sign-in record: every attempt, kept ``ACCOUNTS_SIGN_IN_RECORD_DAYS`` days, shown to superusers."""
+
+import datetime
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.utils import timezone
+
+from .models import SignIn, StaffSession
+
+PRUNE_BATCH = 5000
+
+
+def client_ip(request):
+    """The client's address as the lockout counts it (``PROXY_COUNT`` proxies in front)."""
+    try:
+        return get_client_ip_address(request) or None
+    except ValueError:
+        return None
+
+
+def user_agent(request):
+    return request.META.get("HTTP_USER_AGENT", "")[:300]
+
+
+def record_sign_in(request, *, username, outcome, factor, user=None):
+    return SignIn.objects.create(
+        username=str(username or "")[:150],
+        user=user,
+        outcome=outcome,
+        factor=factor,
+        ip_address=client_ip(request),
+        user_agent=user_agent(request),
+    )
+
+
+def prune(*, now=None):
+    """Delete sign-ins older than the retention and the rows of expired sessions, in bounded batches."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.ACCOUNTS_SIGN_IN_RECORD_DAYS)
+    deleted = 0
+    while True:
+        ids = list(SignIn.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[:PRUNE_BATCH])
+        if not ids:
+            break
+        deleted += SignIn.objects.filter(pk__in=ids).delete()[0]
+    StaffSession.objects.filter(expires_at__lt=now).delete()
+    return deleted

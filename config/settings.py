@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "digest",
     "reader",
     "newsroom",
+    "newsletter",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("PUBLISH_DUE_INTERVAL_SECONDS", default=60.0),
     },
     "resume-pdf-previews": {"task": "digest.tasks.resume_pdf_previews", "schedule": 60.0},
+    "resume-mailings": {
+        "task": "newsletter.tasks.resume_mailings",
+        "schedule": env.float("NEWSLETTER_RESUME_INTERVAL_SECONDS", default=60.0),
+    },
+    "send-newsletter-notices": {"task": "newsletter.tasks.send_notices", "schedule": 60.0},
     "retry-page-purges": {
         "task": "reader.tasks.retry_purges",
         "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
@@ -277,13 +283,16 @@ SITE_NAME = "Engineering @ Scale"
 # The site's address as people reach it, for links in mails (the newsroom's notifications).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0].lstrip('.')}")
 
-# Mail: the quick start prints it on the console; production sends it through EMAIL_HOST.
+# Mail: the quick start writes each message to a file in var/mail (nothing leaves the
+# machine); production sends it through EMAIL_HOST, or a provider's API through anymail
+# (EMAIL_BACKEND=anymail.backends.amazon_ses.EmailBackend, …: README, "Newsletter").
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
+    default="django.core.mail.backends.filebased.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=VAR_DIR / "mail")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
@@ -292,3 +301,34 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds: a mail server that hangs does not hold a request
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="newsroom@localhost")
+
+# Anymail's settings, each from an environment variable named ANYMAIL_<SETTING>
+# (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET…): a
+# provider is chosen and configured without a code change.
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in env.ENVIRON.items() if name.startswith("ANYMAIL_")}
+
+# The newsletter (newsletter/; README, "Newsletter").
+NEWSLETTER_FROM_EMAIL = env.str("NEWSLETTER_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+NEWSLETTER_REPLY_TO = env.str("NEWSLETTER_REPLY_TO", default="")
+NEWSLETTER_LIST_ID = env.str(
+    "NEWSLETTER_LIST_ID", default=f"newsletter.{SITE_URL.split('://')[-1].split('/')[0].split(':')[0]}"
+)
+NEWSLETTER_POSTAL_ADDRESS = env.str("NEWSLETTER_POSTAL_ADDRESS", default="")
+# The key of the hashes erased addresses are remembered by. Derived from SECRET_KEY unless
+# set; set it on its own in production, so rotating SECRET_KEY keeps erased addresses erased.
+NEWSLETTER_HASH_KEY = env.str("NEWSLETTER_HASH_KEY", default="") or f"newsletter-erasure:{SECRET_KEY}"
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=100)  # recipients per claim and connection
+NEWSLETTER_MESSAGES_PER_SECOND = env.float("NEWSLETTER_MESSAGES_PER_SECOND", default=250.0)  # per worker; 0: no limit
+NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=8)
+NEWSLETTER_RETRY_BACKOFF_SECONDS = env.float("NEWSLETTER_RETRY_BACKOFF_SECONDS", default=30.0)
+NEWSLETTER_RETRY_BACKOFF_MAX_SECONDS = env.float("NEWSLETTER_RETRY_BACKOFF_MAX_SECONDS", default=3600.0)
+# A send task stops after this long and queues its follow-up (below the task time limits).
+NEWSLETTER_TASK_SECONDS = env.float("NEWSLETTER_TASK_SECONDS", default=60.0)
+# A claim older than this was a dead worker's (a task lives at most CELERY_TASK_TIME_LIMIT).
+NEWSLETTER_CLAIM_TIMEOUT_SECONDS = env.float("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", default=300.0)
+NEWSLETTER_STALLED_AFTER_SECONDS = env.float("NEWSLETTER_STALLED_AFTER_SECONDS", default=600.0)
+NEWSLETTER_MAX_HTML_BYTES = 100_000  # Gmail clips an HTML part over 102 KB
+NEWSLETTER_CONFIRM_MAX_AGE_SECONDS = env.int("NEWSLETTER_CONFIRM_MAX_AGE_SECONDS", default=3 * 24 * 3600)
+NEWSLETTER_NOTICES_PER_DAY = 3  # confirmation requests (or data exports) one address may be sent a day
+NEWSLETTER_SUBSCRIBES_PER_HOUR = env.int("NEWSLETTER_SUBSCRIBES_PER_HOUR", default=20)  # per client address
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)  # proxies in front of the site that add X-Forwarded-For

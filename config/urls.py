@@ -1,4 +1,4 @@
-"""The site's addresses: the newsroom under /admin/, the reader site everywhere else."""
+"""The site's addresses: the newsroom under /admin/, the newsletter's pages, the reader site everywhere else."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -8,5 +8,7 @@ handler403 = "newsroom.refusals.permission_denied"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("anymail/", include("anymail.urls")),  # the provider's bounce and complaint webhooks
+    path("", include("newsletter.urls")),
     path("", include("reader.urls")),
 ]

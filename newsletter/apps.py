@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class NewsletterConfig(AppConfig):
+    """Each issue by email: subscribers, double opt-in, mailings sent by workers, one-click unsubscribe."""
+
+    name = "newsletter"
+    verbose_name = "Newsletter"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from anymail.signals import tracking
+
+        from digest.publishing import register_step
+        from digest.signals import issue_transitioned
+        from newsroom.panels import register_issue_panel
+
+        from . import panels, sending, tasks, tracking_events  # noqa: F401 - tasks are looked up by name
+
+        # After the page and the PDF are live (the run's steps before it).
+        register_step("send_newsletter", sending.publication_step)
+        issue_transitioned.connect(sending.stop_mailings_on_withdrawal, dispatch_uid="newsletter.stop_on_withdrawal")
+        tracking.connect(tracking_events.record_bounce_or_complaint, dispatch_uid="newsletter.tracking")
+        register_issue_panel("newsletter", template="newsletter/issue_panel.html", context=panels.issue_panel)

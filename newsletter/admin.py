@@ -178,7 +178,7 @@ class MailingAdmin(admin.ModelAdmin):
             return self.admin_site.admin_view(require_POST(function))
 
         return [
-            path("<int:mailing_id>/<str:action>/", view(self.action_view), name="newsletter_mailing_action"),
+            path("<int:mailing_id>/do/<str:action>/", view(self.action_view), name="newsletter_mailing_action"),
             path("test/<int:issue_id>/", view(self.test_send_view), name="newsletter_mailing_test_send"),
             path("again/<int:issue_id>/", view(self.mail_again_view), name="newsletter_mailing_mail_again"),
             *super().get_urls(),

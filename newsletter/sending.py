@@ -91,8 +91,7 @@ def start_mailing(*, issue, by=None):
             existing = Mailing.objects.filter(issue=issue, requested_by__isnull=True).first()
             if existing is not None:
                 return existing
-        options = options_for(issue)
-        rendered = render_issue_message(issue, subject=options.subject or issue.title, preheader=options.preheader)
+        rendered = _render(issue)
         try:
             with transaction.atomic():
                 mailing = Mailing.objects.create(
@@ -111,6 +110,13 @@ def start_mailing(*, issue, by=None):
         transaction.on_commit(partial(enqueue_mailing, mailing.pk))
     logger.info("Mailing %s of issue #%s: %s recipients.", mailing.pk, issue.number, mailing.total)
     return mailing
+
+
+def _render(issue):
+    options = options_for(issue)
+    # One line each, whatever was typed: a header never carries a line break (no header injection).
+    subject = " ".join((options.subject or issue.title).split())
+    return render_issue_message(issue, subject=subject, preheader=" ".join(options.preheader.split()))
 
 
 def _add_recipients(mailing):
@@ -503,8 +509,7 @@ def send_test(*, issue, by):
         raise PermissionDenied("Only publishers may send a test of the newsletter.")
     if not by.email:
         raise MailingNotAllowed("Your account has no email address: add one to receive a test.")
-    options = options_for(issue)
-    rendered = render_issue_message(issue, subject=options.subject or issue.title, preheader=options.preheader)
+    rendered = _render(issue)
     test = Mailing(issue=issue, subject=f"[Test] {rendered.subject}", html=rendered.html, text=rendered.text)
     message = build_message(test, by.email, "test-send")
     message.send()

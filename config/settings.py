@@ -319,6 +319,8 @@ NEWSLETTER_POSTAL_ADDRESS = env.str("NEWSLETTER_POSTAL_ADDRESS", default="")
 NEWSLETTER_HASH_KEY = env.str("NEWSLETTER_HASH_KEY", default="") or f"newsletter-erasure:{SECRET_KEY}"
 NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=100)  # recipients per claim and connection
 NEWSLETTER_MESSAGES_PER_SECOND = env.float("NEWSLETTER_MESSAGES_PER_SECOND", default=250.0)  # per worker; 0: no limit
+# Send tasks queued per mailing, side by side (the worker's processes: Celery's default is one per core).
+NEWSLETTER_PARALLEL_SENDS = env.int("NEWSLETTER_PARALLEL_SENDS", default=2)
 NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=8)
 NEWSLETTER_RETRY_BACKOFF_SECONDS = env.float("NEWSLETTER_RETRY_BACKOFF_SECONDS", default=30.0)
 NEWSLETTER_RETRY_BACKOFF_MAX_SECONDS = env.float("NEWSLETTER_RETRY_BACKOFF_MAX_SECONDS", default=3600.0)

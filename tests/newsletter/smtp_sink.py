@@ -39,13 +39,15 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         with self.sink.lock:
-            self.sink.raw.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            if self.sink.keep_messages is None or len(self.sink.raw) < self.sink.keep_messages:
+                self.sink.raw.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
             self.sink.count += 1
         return "250 Message accepted for delivery"
 
 
 class SmtpSink:
-    def __init__(self, *, keep_messages=True):
+    def __init__(self, *, keep_messages=None):
+        """``keep_messages``: how many messages to keep (all by default); every one is counted."""
         self.lock = threading.Lock()
         self.raw, self.count, self.keep_messages = [], 0, keep_messages
         self.refuse_next, self.refused, self.reject = 0, 0, set()

@@ -68,9 +68,6 @@ class SubscriberAdmin(admin.ModelAdmin):
             obj.status = form.initial["status"]
             subscriptions.set_status(subscriber=obj, status=new_status, by=request.user)
 
-    def save_related(self, request, form, formsets, change):
-        pass  # nothing to save: events are written by the status change
-
     @admin.action(description="Export the selected subscribers as CSV")
     def export_csv(self, request, queryset):
         response = HttpResponse(subscriptions.export_csv(queryset), content_type="text/csv; charset=utf-8")

@@ -13,7 +13,7 @@ class NewsletterConfig(AppConfig):
 
         from digest.publishing import register_step
         from digest.signals import issue_transitioned
-        from newsroom.panels import register_issue_panel
+        from newsroom.panels import register_issue_panel, register_report_section
 
         from . import panels, sending, tasks, tracking_events  # noqa: F401 - tasks are looked up by name
 
@@ -22,3 +22,4 @@ class NewsletterConfig(AppConfig):
         issue_transitioned.connect(sending.stop_mailings_on_withdrawal, dispatch_uid="newsletter.stop_on_withdrawal")
         tracking.connect(tracking_events.record_bounce_or_complaint, dispatch_uid="newsletter.tracking")
         register_issue_panel("newsletter", template="newsletter/issue_panel.html", context=panels.issue_panel)
+        register_report_section("newsletter", template="newsletter/report_section.html", context=panels.report_section)

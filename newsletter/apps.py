@@ -15,7 +15,7 @@ class NewsletterConfig(AppConfig):
         from digest.signals import issue_transitioned
         from newsroom.panels import register_issue_panel, register_report_section
 
-        from . import panels, sending, tasks, tracking_events  # noqa: F401 - tasks are looked up by name
+        from . import checks, panels, sending, tasks, tracking_events  # noqa: F401 - checks and tasks register
 
         # After the page and the PDF are live (the run's steps before it).
         register_step("send_newsletter", sending.publication_step)

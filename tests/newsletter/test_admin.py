@@ -91,3 +91,17 @@ def test_a_stalled_mailing_shows_as_stalled_in_the_publishing_report(admin_clien
     # The issue's page shows it too, with a progress bar.
     issue_page = admin_client.get(f"/admin/digest/issue/{issue.pk}/change/").content.decode()
     assert "stalled" in issue_page and "<progress" in issue_page
+
+
+def test_check_deploy_warns_when_production_sends_from_a_default_address(settings):
+    from django.core.checks import run_checks
+
+    settings.NEWSLETTER_FROM_EMAIL = "newsroom@localhost"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    ids = {message.id for message in run_checks(include_deployment_checks=True)}
+    assert {"newsletter.W001", "newsletter.W003", "newsletter.W005"} <= ids and "newsletter.W002" not in ids
+    settings.NEWSLETTER_FROM_EMAIL = "Engineering @ Scale <digest@mail.engineering-at-scale.com>"
+    settings.NEWSLETTER_POSTAL_ADDRESS = "1 Example Street"
+    settings.NEWSLETTER_HASH_KEY = "a key of its own"
+    ids = {message.id for message in run_checks(include_deployment_checks=True)}
+    assert not {"newsletter.W001", "newsletter.W003", "newsletter.W005"} & ids

@@ -378,9 +378,12 @@ def finish_if_done(mailing_id):
 
 
 def resume_mailings(*, now=None, enqueue=True):
-    """The beat's minute: free claims a dead worker left, finish what is done, queue what has work left.
+    """The beat's minute: free claims a dead worker left, finish what is done, queue what was forgotten.
 
-    Returns the ids of the mailings queued.
+    A mailing is queued only when no send task can be alive for it: its due rows have waited
+    longer than a task runs before queueing its follow-up (``NEWSLETTER_TASK_SECONDS``). So
+    the beat revives a mailing whose message was lost, never multiplies the tasks of one
+    that is sending or backing off. Returns the ids of the mailings queued.
     """
     now = now or timezone.now()
     stale = now - datetime.timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT_SECONDS)
@@ -389,17 +392,18 @@ def resume_mailings(*, now=None, enqueue=True):
     ).update(status=RecipientStatus.PENDING)
     if freed:
         logger.warning("Freed %s recipients a dead worker had claimed.", freed)
+    quiet_since = now - datetime.timedelta(seconds=settings.NEWSLETTER_TASK_SECONDS)
     queued = []
-    for mailing_id in Mailing.objects.filter(state=MailingState.SENDING).values_list("pk", flat=True):
-        due = Recipient.objects.filter(mailing_id=mailing_id, status=RecipientStatus.PENDING).filter(
-            Q(retry_at__isnull=True) | Q(retry_at__lte=now)
-        )
-        if due.exists():
-            queued.append(mailing_id)
+    for mailing in Mailing.objects.filter(state=MailingState.SENDING).only("pk", "last_progress_at"):
+        overdue = Q(retry_at__lte=quiet_since)
+        if mailing.last_progress_at < quiet_since:
+            overdue |= Q(retry_at__isnull=True)  # never tried, and nobody has sent for a while
+        if Recipient.objects.filter(overdue, mailing_id=mailing.pk, status=RecipientStatus.PENDING).exists():
+            queued.append(mailing.pk)
             if enqueue:
-                enqueue_all_senders(mailing_id)
+                enqueue_all_senders(mailing.pk)
         else:
-            finish_if_done(mailing_id)
+            finish_if_done(mailing.pk)
     return queued
 
 

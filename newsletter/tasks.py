@@ -6,12 +6,16 @@ from django.utils import timezone
 from . import sending, subscriptions
 
 
-@shared_task(name="newsletter.tasks.send_mailing", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def send_mailing(mailing_id):
+@shared_task(
+    name="newsletter.tasks.send_mailing", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def send_mailing(self, mailing_id):
     """Send the mailing's due recipients for a while, then queue the follow-up when work is left."""
     next_at = sending.send_mailing(mailing_id)
     if next_at is not None:
         countdown = max((next_at - timezone.now()).total_seconds(), 0)
+        if countdown and self.request.is_eager:
+            return  # run in-process (tests), it cannot wait: the beat's resume_mailings takes it up
         sending.enqueue_mailing(mailing_id, countdown=countdown or None)
 
 

@@ -33,6 +33,7 @@ def mail_env(smtp, **extra):
         "NEWSLETTER_RESUME_INTERVAL_SECONDS": "1",
         "NEWSLETTER_CLAIM_TIMEOUT_SECONDS": "3",
         "NEWSLETTER_RETRY_BACKOFF_SECONDS": "0.5",
+        "NEWSLETTER_TASK_SECONDS": "2",
         **extra,
     }
 

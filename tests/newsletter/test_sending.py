@@ -220,3 +220,24 @@ def test_a_test_send_goes_to_the_publisher_only(smtp, admin_client, superuser, d
     assert smtp.recipients() == ["boss@example.com"] and str(message["Subject"]).strip().startswith("[Test] ")
     assert not Mailing.objects.exists()
     assert django_mail.outbox == []
+
+
+def test_the_beat_revives_a_forgotten_mailing_but_never_multiplies_a_live_one(
+    settings, published_issue, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    confirmed("a@example.com")
+    with django_capture_on_commit_callbacks(execute=False):  # its message is lost
+        mailing = sending.start_mailing(issue=published_issue)
+    assert sending.resume_mailings(enqueue=False) == []  # a task may still be on its way
+    later = timezone.now() + datetime.timedelta(seconds=settings.NEWSLETTER_TASK_SECONDS + 1)
+    assert sending.resume_mailings(now=later, enqueue=False) == [mailing.pk]
+    # Backing off: queued again only once the retry is overdue (its own task comes back at retry_at).
+    Recipient.objects.filter(mailing=mailing).update(retry_at=later)
+    Mailing.objects.filter(pk=mailing.pk).update(last_progress_at=later)
+    assert sending.resume_mailings(now=later, enqueue=False) == []
+    much_later = later + datetime.timedelta(seconds=settings.NEWSLETTER_TASK_SECONDS + 1)
+    assert sending.resume_mailings(now=much_later, enqueue=False) == [mailing.pk]

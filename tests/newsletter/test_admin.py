@@ -105,3 +105,26 @@ def test_check_deploy_warns_when_production_sends_from_a_default_address(setting
     settings.NEWSLETTER_HASH_KEY = "a key of its own"
     ids = {message.id for message in run_checks(include_deployment_checks=True)}
     assert not {"newsletter.W001", "newsletter.W003", "newsletter.W005"} & ids
+
+
+def test_an_issues_options_switch_its_mailing_off_and_set_its_subject(admin_client):
+    from newsletter.models import IssueNewsletter
+
+    confirmed("a@example.com")
+    issue = IssueFactory(published=True)
+    PlacementFactory(issue=issue)
+    opened = admin_client.get(f"/admin/newsletter/issuenewsletter/issue/{issue.pk}/", follow=True)
+    assert opened.status_code == 200
+    options = IssueNewsletter.objects.get(issue=issue)
+    refused = admin_client.post(f"/admin/newsletter/issuenewsletter/{options.pk}/change/",
+                                {"enabled": "on", "subject": "Hi\r\nBcc: x@example.net", "preheader": ""})  # fmt: skip
+    assert refused.status_code == 200 and "One line only." in refused.content.decode()
+    admin_client.post(f"/admin/newsletter/issuenewsletter/{options.pk}/change/", {"subject": "A better subject"})
+    options.refresh_from_db()
+    assert not options.enabled and options.subject == "A better subject"
+    sending.publication_step(None, issue)
+    assert not Mailing.objects.exists()
+    options.enabled = True
+    options.save()
+    sending.publication_step(None, issue)
+    assert Mailing.objects.get().subject == "A better subject"

@@ -495,11 +495,7 @@ def progress(mailing, *, now=None):
     if counts["first_sent"] and counts["first_sent"] > minute_ago:
         window = max((now - counts["first_sent"]).total_seconds(), 1.0)
     rate = counts["recent"] / window
-    stalled = (
-        mailing.state == MailingState.SENDING
-        and counts["pending"] > 0
-        and (now - mailing.last_progress_at).total_seconds() > settings.NEWSLETTER_STALLED_AFTER_SECONDS
-    )
+    stalled = is_stalled(mailing, pending=counts["pending"], now=now)
     return Progress(
         total=mailing.total,
         sent=counts["sent"],
@@ -512,15 +508,20 @@ def progress(mailing, *, now=None):
     )
 
 
-def stalled_mailings(now=None):
-    """Sending mailings with recipients left and no progress for ``NEWSLETTER_STALLED_AFTER_SECONDS``."""
-    now = now or timezone.now()
-    quiet_since = now - datetime.timedelta(seconds=settings.NEWSLETTER_STALLED_AFTER_SECONDS)
-    return (
-        Mailing.objects.filter(state=MailingState.SENDING, last_progress_at__lt=quiet_since)
-        .filter(recipients__status__in=[RecipientStatus.PENDING, RecipientStatus.SENDING])
-        .distinct()
-        .select_related("issue")
+def is_stalled(mailing, *, pending, now=None):
+    """A sending mailing with recipients left and none marked for ``NEWSLETTER_STALLED_AFTER_SECONDS``."""
+    quiet = ((now or timezone.now()) - mailing.last_progress_at).total_seconds()
+    return mailing.state == MailingState.SENDING and pending > 0 and quiet > settings.NEWSLETTER_STALLED_AFTER_SECONDS
+
+
+def with_counts(mailings):
+    """Annotate each mailing with its recipients sent, pending (or being sent) and failed."""
+    return mailings.annotate(
+        sent_count=Count("recipients", filter=Q(recipients__status=RecipientStatus.SENT)),
+        pending_count=Count(
+            "recipients", filter=Q(recipients__status__in=[RecipientStatus.PENDING, RecipientStatus.SENDING])
+        ),
+        failed_count=Count("recipients", filter=Q(recipients__status=RecipientStatus.FAILED)),
     )
 
 

@@ -128,3 +128,26 @@ def test_an_issues_options_switch_its_mailing_off_and_set_its_subject(admin_clie
     options.save()
     sending.publication_step(None, issue)
     assert Mailing.objects.get().subject == "A better subject"
+
+
+def test_the_mailing_list_costs_the_same_queries_for_one_mailing_or_many(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    confirmed("a@example.com", "b@example.com")
+
+    def new_mailing():
+        issue = IssueFactory(published=True)
+        PlacementFactory(issue=issue)
+        sending.start_mailing(issue=issue)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get("/admin/newsletter/mailing/").status_code == 200
+        return len(captured)
+
+    new_mailing()
+    one = queries()
+    for _ in range(3):
+        new_mailing()
+    assert queries() == one

@@ -145,6 +145,24 @@ def render_costs(issue, samples=500):
     }
 
 
+def claim_cost(issue, batches=20):
+    """Milliseconds to claim one batch of a mailing whose every recipient (the last list) is pending."""
+    from django.conf import settings
+
+    from newsletter import sending
+    from newsletter.models import Mailing
+
+    Mailing.objects.all().delete()
+    mailing = Mailing.objects.create(issue=issue, subject="claim", html="", text="")
+    pending = sending._add_recipients(mailing)
+    started = time.perf_counter()
+    for _ in range(batches):
+        sending.claim_batch(mailing.pk, settings.NEWSLETTER_BATCH_SIZE)
+    milliseconds = (time.perf_counter() - started) * 1000 / batches
+    Mailing.objects.all().delete()
+    return {"pending": pending, "batch": settings.NEWSLETTER_BATCH_SIZE, "claim_ms": round(milliseconds, 2)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="50 and 200 recipients; fail only on errors")
@@ -166,6 +184,7 @@ def main():
         issue = published_demo_issue()
         runs = [mail_to(issue, size, env, sink) for size in sizes]
         costs = render_costs(issue, samples=50 if args.smoke else 500)
+        costs["claim"] = claim_cost(issue)
     finally:
         sink.stop()
 
@@ -194,6 +213,9 @@ def main():
             f"worker peak {run['peak_worker_memory_mb']:.0f} MB, {run['message_bytes']:,} bytes a message"
         )
     print(f"render once {costs['render_once_ms']} ms, then {costs['per_message_ms']} ms a message; {checks}")
+    print(
+        f"claiming {costs['claim']['batch']} of {costs['claim']['pending']:,} pending: {costs['claim']['claim_ms']} ms"
+    )
     return 0 if args.smoke or all(checks.values()) else 1
 
 

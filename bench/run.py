@@ -343,6 +343,8 @@ def newsletter_rows(record):
         row("newsletter: message size; render once; per message",
             f"{large['message_bytes'] / 1024:.1f} KB; {record['render']['render_once_ms']:.0f} ms; "
             f"{record['render']['per_message_ms']:.1f} ms", "", None),
+        row(f"newsletter: claim of {record['render']['claim']['batch']} at {n} pending",
+            f"{record['render']['claim']['claim_ms']:.1f} ms", "", None),
     ]  # fmt: skip
 
 

@@ -278,6 +278,7 @@ def send_batch(mailing, claimed, *, pacer=None):
     pacer = pacer or _Pacer(settings.NEWSLETTER_MESSAGES_PER_SECOND)
     mail_connection = get_connection()
     remaining, marked = list(claimed), 0
+    _asynchronous_commits(True)
     try:
         while remaining:
             recipient_id, email, token = remaining[0]
@@ -304,9 +305,24 @@ def send_batch(mailing, claimed, *, pacer=None):
             mail_connection.close()
         except Exception:  # a connection already gone: nothing to close
             logger.debug("Closing the mail connection failed", exc_info=True)
+        _asynchronous_commits(False)
         if marked:  # a batch that only met temporary failures is no progress: it may show as stalled
             Mailing.objects.filter(pk=mailing.pk).update(last_progress_at=timezone.now())
     return True
+
+
+def _asynchronous_commits(on):
+    """Let PostgreSQL acknowledge this session's marks before they reach the disk, or stop.
+
+    A flush to disk per message cost 10 ms here, more than the rest of sending it
+    (``make bench``). A worker killed at any moment loses nothing by it: the database holds
+    what it acknowledged. Only a crash of PostgreSQL itself may lose the last moment of
+    marks (up to three ``wal_writer_delay``, 0.6 s by default), whose recipients are then sent
+    again (README, "Newsletter").
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF" if on else "RESET synchronous_commit")
 
 
 def _record_failure(recipient_id, outcome):

@@ -12,11 +12,19 @@ class NewsletterConfig(AppConfig):
         from anymail.signals import tracking
 
         from digest.publishing import register_step
+        from digest.roles import EDITOR, PUBLISHER, grant
         from digest.signals import issue_transitioned
         from newsroom.panels import register_issue_panel, register_report_section
 
         from . import checks, panels, sending, tasks, tracking_events  # noqa: F401 - checks and tasks register
 
+        # Editors set an issue's subject and preheader; publishers also see subscribers and
+        # mailings, change a subscriber's status, import, export, erase, pause and resume.
+        issue_options = ["newsletter.view_issuenewsletter", "newsletter.change_issuenewsletter"]
+        grant(EDITOR, *issue_options, "newsletter.view_mailing")
+        grant(PUBLISHER, *issue_options, "newsletter.view_mailing", "newsletter.view_subscriber",
+              "newsletter.change_subscriber", "newsletter.view_subscriberevent", "newsletter.view_notice",
+              "newsletter.view_erasedaddress")  # fmt: skip
         # After the page and the PDF are live (the run's steps before it).
         register_step("send_newsletter", sending.publication_step)
         issue_transitioned.connect(sending.stop_mailings_on_withdrawal, dispatch_uid="newsletter.stop_on_withdrawal")

@@ -151,3 +151,16 @@ def test_the_mailing_list_costs_the_same_queries_for_one_mailing_or_many(admin_c
     for _ in range(3):
         new_mailing()
     assert queries() == one
+
+
+def test_publishers_manage_subscribers_and_mailings_editors_only_the_issues_options(client):
+    publisher, editor = user_in_role("Publisher"), user_in_role("Editor")
+    client.force_login(publisher)
+    assert client.get("/admin/newsletter/subscriber/").status_code == 200
+    assert client.get("/admin/newsletter/mailing/").status_code == 200
+    client.force_login(editor)
+    assert client.get("/admin/newsletter/subscriber/").status_code == 403
+    assert client.get("/admin/newsletter/mailing/").status_code == 200
+    issue = IssueFactory()
+    assert client.get(f"/admin/newsletter/issuenewsletter/issue/{issue.pk}/", follow=True).status_code == 200
+    assert client.post(f"/admin/newsletter/mailing/test/{issue.pk}/").status_code == 403

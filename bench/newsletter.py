@@ -3,7 +3,8 @@
 A real Celery worker (two processes, Celery's default on this 2-core machine, each
 taking one of the mailing's ``NEWSLETTER_PARALLEL_SENDS`` tasks) sends the demo issue to
 1,000 and then 10,000 confirmed subscribers of its own PostgreSQL database
-(``digest_bench_newsletter``, or ``BENCH_NEWSLETTER_DATABASE_URL``) through an aiosmtpd
+(``digest_bench_newsletter``, or ``BENCH_NEWSLETTER_DATABASE_URL``; Redis as ``make bench``, or
+``BENCH_NEWSLETTER_REDIS_URL``) through an aiosmtpd
 server on loopback in this process. For each size: messages per second and total time from
 the mailing's creation to its completion, the peak resident memory (VmHWM) of the largest
 worker process, and
@@ -36,6 +37,13 @@ def environment(smtp_port):
     url = os.environ.get("BENCH_NEWSLETTER_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/digest_bench_newsletter")
     return production_environment(
         DATABASE_URL=url,
+        # A Redis database of its own when other benchmarks share the machine: their workers
+        # would take (and drop) this one's tasks from a shared queue.
+        **(
+            {"REDIS_URL": os.environ["BENCH_NEWSLETTER_REDIS_URL"]}
+            if "BENCH_NEWSLETTER_REDIS_URL" in os.environ
+            else {}
+        ),
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),

@@ -25,8 +25,8 @@ class NewsletterConfig(AppConfig):
         grant(PUBLISHER, *issue_options, "newsletter.view_mailing", "newsletter.view_subscriber",
               "newsletter.change_subscriber", "newsletter.view_subscriberevent", "newsletter.view_notice",
               "newsletter.view_erasedaddress")  # fmt: skip
-        # After the page and the PDF are live (the run's steps before it).
-        register_step("send_newsletter", sending.publication_step)
+        # After the page and the PDF are live (mark_published, render_pdf), before the run announces it.
+        register_step("send_newsletter", sending.publication_step, before="notify")
         issue_transitioned.connect(sending.stop_mailings_on_withdrawal, dispatch_uid="newsletter.stop_on_withdrawal")
         tracking.connect(tracking_events.record_bounce_or_complaint, dispatch_uid="newsletter.tracking")
         register_issue_panel("newsletter", template="newsletter/issue_panel.html", context=panels.issue_panel)

@@ -99,6 +99,7 @@ def main():
     issue, corrected = (issue.slug for issue in targets["issues"])
     smoke = ["--smoke"] if args.smoke else []
     rows += run_script("frontcache", "--prepared", "--issue", issue, "--correct", corrected, *smoke)["rows"]
+    rows += newsletter_rows(run_script("newsletter", *(["--smoke"] if args.smoke else [])))  # bench/newsletter.py
     return report(rows, scale=scale, smoke=args.smoke, rounds=rounds)
 
 
@@ -402,6 +403,25 @@ def pdf_rows(rounds):
 def publish_rows(rounds):
     (record,) = run_script("publish", env={**os.environ, "BENCH_PUBLISH_RUNS": str(rounds.publish_runs)})
     return [row("publish latency, median", f"{record['value']:.3f} s", record["budget"], record["verdict"] == "pass")]
+
+
+def newsletter_rows(record):
+    (small, large), budgets, checks = record["runs"], record["budgets"], record["checks"]
+    n = f"{large['recipients']:,}"
+    return [
+        row(f"newsletter: {n} recipients, messages/s", f"{large['messages_per_second']:.0f} msg/s",
+            f"≥ {budgets['messages_per_second']:.0f} msg/s", checks["messages_per_second"]),
+        row(f"newsletter: {n} recipients, total", f"{large['seconds']:.1f} s",
+            f"< {budgets['total_seconds_10000']:.0f} s", checks["total_seconds_10000"]),
+        row(f"newsletter: worker peak memory, {small['recipients']:,} vs {n}",
+            f"{small['peak_worker_memory_mb']:.0f} MB vs {large['peak_worker_memory_mb']:.0f} MB",
+            f"+ < {budgets['memory_growth_mb']:.0f} MB", checks["memory_growth_mb"]),
+        row("newsletter: message size; render once; per message",
+            f"{large['message_bytes'] / 1024:.1f} KB; {record['render']['render_once_ms']:.0f} ms; "
+            f"{record['render']['per_message_ms']:.1f} ms", "", None),
+        row(f"newsletter: claim of {record['render']['claim']['batch']} at {n} pending",
+            f"{record['render']['claim']['claim_ms']:.1f} ms", "", None),
+    ]  # fmt: skip
 
 
 def row(figure, measured, budget, met, **details):

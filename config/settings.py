@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "reader",
     "newsroom",
     "accounts",
+    "newsletter",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +308,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("ACCOUNT_NOTICES_INTERVAL_SECONDS", default=60.0),
     },
     "prune-sign-in-records": {"task": "accounts.tasks.prune_sign_in_records", "schedule": 3600.0},
+    "resume-mailings": {
+        "task": "newsletter.tasks.resume_mailings",
+        "schedule": env.float("NEWSLETTER_RESUME_INTERVAL_SECONDS", default=60.0),
+    },
+    "send-newsletter-notices": {"task": "newsletter.tasks.send_notices", "schedule": 60.0},
     "retry-page-purges": {
         "task": "reader.tasks.retry_purges",
         "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
@@ -348,13 +354,16 @@ OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=10.0)  # seco
 OUTBOUND_TOTAL_TIMEOUT = env.float("OUTBOUND_TOTAL_TIMEOUT", default=30.0)  # seconds for a request, redirects included
 OUTBOUND_MAX_BYTES = env.int("OUTBOUND_MAX_BYTES", default=5 * 1024 * 1024)
 
-# Mail: the quick start prints it on the console; production sends it through EMAIL_HOST.
+# Mail: the quick start writes each message to a file in var/mail (nothing leaves the
+# machine); production sends it through EMAIL_HOST, or a provider's API through anymail
+# (EMAIL_BACKEND=anymail.backends.amazon_ses.EmailBackend, …: README, "Newsletter").
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
+    default="django.core.mail.backends.filebased.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=VAR_DIR / "mail")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
@@ -384,3 +393,35 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
 )
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True
 OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
+# Anymail's settings, each from an environment variable named ANYMAIL_<SETTING>
+# (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET…): a
+# provider is chosen and configured without a code change.
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in env.ENVIRON.items() if name.startswith("ANYMAIL_")}
+
+# The newsletter (newsletter/; README, "Newsletter").
+NEWSLETTER_FROM_EMAIL = env.str("NEWSLETTER_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+NEWSLETTER_REPLY_TO = env.str("NEWSLETTER_REPLY_TO", default="")
+NEWSLETTER_LIST_ID = env.str(
+    "NEWSLETTER_LIST_ID", default=f"newsletter.{SITE_URL.split('://')[-1].split('/')[0].split(':')[0]}"
+)
+NEWSLETTER_POSTAL_ADDRESS = env.str("NEWSLETTER_POSTAL_ADDRESS", default="")
+# The key of the hashes erased addresses are remembered by. Derived from SECRET_KEY unless
+# set; set it on its own in production, so rotating SECRET_KEY keeps erased addresses erased.
+NEWSLETTER_HASH_KEY = env.str("NEWSLETTER_HASH_KEY", default="") or f"newsletter-erasure:{SECRET_KEY}"
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=100)  # recipients per claim and connection
+NEWSLETTER_MESSAGES_PER_SECOND = env.float("NEWSLETTER_MESSAGES_PER_SECOND", default=250.0)  # per worker; 0: no limit
+# Send tasks queued per mailing, side by side (the worker's processes: Celery's default is one per core).
+NEWSLETTER_PARALLEL_SENDS = env.int("NEWSLETTER_PARALLEL_SENDS", default=2)
+NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=8)
+NEWSLETTER_RETRY_BACKOFF_SECONDS = env.float("NEWSLETTER_RETRY_BACKOFF_SECONDS", default=30.0)
+NEWSLETTER_RETRY_BACKOFF_MAX_SECONDS = env.float("NEWSLETTER_RETRY_BACKOFF_MAX_SECONDS", default=3600.0)
+# A send task stops after this long and queues its follow-up (below the task time limits).
+NEWSLETTER_TASK_SECONDS = env.float("NEWSLETTER_TASK_SECONDS", default=60.0)
+# A claim older than this was a dead worker's (a task lives at most CELERY_TASK_TIME_LIMIT).
+NEWSLETTER_CLAIM_TIMEOUT_SECONDS = env.float("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", default=300.0)
+NEWSLETTER_STALLED_AFTER_SECONDS = env.float("NEWSLETTER_STALLED_AFTER_SECONDS", default=600.0)
+NEWSLETTER_MAX_HTML_BYTES = 100_000  # Gmail clips an HTML part over 102 KB
+NEWSLETTER_CONFIRM_MAX_AGE_SECONDS = env.int("NEWSLETTER_CONFIRM_MAX_AGE_SECONDS", default=3 * 24 * 3600)
+NEWSLETTER_NOTICES_PER_DAY = 3  # confirmation requests (or data exports) one address may be sent a day
+NEWSLETTER_SUBSCRIBES_PER_HOUR = env.int("NEWSLETTER_SUBSCRIBES_PER_HOUR", default=20)  # per client address
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)  # proxies in front of the site that add X-Forwarded-For

@@ -1,4 +1,4 @@
-"""The site's addresses: the newsroom under /admin/, the reader site everywhere else."""
+"""The site's addresses: the newsroom under /admin/, the newsletter's pages, the reader site everywhere else."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -14,5 +14,7 @@ urlpatterns = [
     path("admin/", include("accounts.urls")),
     path("admin/security/passkeys/", include(passkey_urls)),
     path("admin/", admin.site.urls),
+    path("anymail/", include("anymail.urls")),  # the provider's bounce and complaint webhooks
+    path("", include("newsletter.urls")),
     path("", include("reader.urls")),
 ]

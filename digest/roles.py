@@ -31,6 +31,14 @@ ROLE_PERMISSIONS = {
 }
 
 
+def grant(role, *names):
+    """Give ``role`` an outer app's permissions too (``"app_label.codename"``), from its ``AppConfig.ready()``.
+
+    The app's own data migration then calls ``sync_roles`` so that deployments get them.
+    """
+    ROLE_PERMISSIONS[role].extend(name for name in names if name not in ROLE_PERMISSIONS[role])
+
+
 def sync_roles(apps=global_apps):
     """Create the role groups and give each exactly its permissions."""
     from django.contrib.auth.management import create_permissions

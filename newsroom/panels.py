@@ -42,3 +42,28 @@ def issue_panels(request, issue):
         if context is not None:
             rendered.append(render_to_string(panel.template, {**context, "issue": issue}, request=request))
     return rendered
+
+
+# Sections of the publishing report (Publication runs › Publishing) --------------------------
+
+_REPORT_SECTIONS = []
+
+
+def register_report_section(name, *, template, context):
+    """Show ``template`` in the publishing report, rendered with ``context(request, now)``.
+
+    A channel app lists there what its own work is doing (the newsletter: mailings sending or
+    stalled). Registering a name again replaces it; a ``context`` that returns None hides it.
+    """
+    _REPORT_SECTIONS[:] = [section for section in _REPORT_SECTIONS if section.name != name]
+    _REPORT_SECTIONS.append(IssuePanel(name, template, context))
+
+
+def report_sections(request, now):
+    """The HTML of every section of the publishing report, in the order registered."""
+    rendered = []
+    for section in _REPORT_SECTIONS:
+        context = section.context(request, now)
+        if context is not None:
+            rendered.append(render_to_string(section.template, {**context, "now": now}, request=request))
+    return rendered

@@ -15,6 +15,8 @@ from digest import publishing
 from digest.models import UNFINISHED_RUN_STATES, Issue, IssueState, PublicationRun, PublicationStep, RunState
 from digest.workflow import TransitionNotAllowed
 
+from ..panels import report_sections
+
 
 class PublicationStepInline(admin.TabularInline):
     model = PublicationStep
@@ -99,5 +101,6 @@ class PublicationRunAdmin(admin.ModelAdmin):
             "failed": runs.filter(state=RunState.FAILED),
             "recent": runs.filter(state=RunState.COMPLETED)[:10],
             "can_retry": request.user.has_perm("digest.publish_issue"),
+            "sections": report_sections(request, now),  # the channel apps' own (newsroom.panels)
         }
         return TemplateResponse(request, "admin/digest/publishing_report.html", context)

@@ -108,14 +108,16 @@ def outer_room_step():
 
 def test_an_outer_room_adds_a_step_to_new_publication_runs(publisher, outer_room_step, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    assert publishing.steps_for(RunKind.PUBLISH) == ["mark_published", "render_pdf", "send_mailing", "notify"]
+    # Placed where it asked, among the core's steps (other rooms' steps may be registered too).
+    steps = publishing.steps_for(RunKind.PUBLISH)
+    assert steps[:2] == ["mark_published", "render_pdf"] and steps.index("send_mailing") + 1 == steps.index("notify")
     assert publishing.steps_for(RunKind.CORRECTION) == ["render_pdf"]
     issue = issue_with_stories(state=IssueState.APPROVED)
     run = publishing.publish(issue=issue, by=publisher)
     publishing.advance_run(run.pk)
     # It ran once, after the issue went live and its PDF was stored.
     assert outer_room_step == [(issue.pk, IssueState.PUBLISHED, True)]
-    assert [name for name, *_ in steps_of(run)] == ["mark_published", "render_pdf", "send_mailing", "notify"]
+    assert [name for name, *_ in steps_of(run)] == steps
 
 
 def test_a_run_whose_step_is_no_longer_registered_still_completes(publisher, outer_room_step, announcements):

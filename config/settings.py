@@ -51,11 +51,16 @@ INSTALLED_APPS = [
     "digest",
     "reader",
     "newsroom",
+    "ninja",  # only for the Swagger UI files it ships (static/ninja/), served by the API's docs page
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
     # A forged Host header is a 400 for every URL, static files and warm pages included.
     "config.hosts.AllowedHostMiddleware",
+    # The API and JSON Feeds: a rate limit per address (warm responses count too) and CORS.
+    "api.machine_access.MachineAccessMiddleware",
     # Serves warm reader pages, with the headers they were stored with; the middleware
     # below it runs for everything else (and adds those headers to a page being stored).
     "reader.page_cache.PageCacheMiddleware",
@@ -86,7 +91,9 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Reverse proxies in front of the site, whose X-Forwarded-For is trusted (login throttling, API limits).
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
 AXES_VERBOSE = False
 
 # No inline scripts or styles anywhere, the admin included.
@@ -292,3 +299,6 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds: a mail server that hangs does not hold a request
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="newsroom@localhost")
+
+# The JSON API (api/): anonymous requests per client address and minute; 0 turns the limit off.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=300)

@@ -8,5 +8,6 @@ handler403 = "newsroom.refusals.permission_denied"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("api.urls")),
     path("", include("reader.urls")),
 ]

@@ -284,6 +284,16 @@ SITE_NAME = "Engineering @ Scale"
 # The site's address as people reach it, for links in mails (the newsroom's notifications).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0].lstrip('.')}")
 
+# Requests to addresses somebody else chose (webhook endpoints, feeds) go through outbound.request().
+# Networks that are not public but allowed anyway (CIDRs), e.g. a feed server on the office network;
+# empty by default: loopback, private, link-local (cloud metadata) and the like are refused.
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+OUTBOUND_USER_AGENT = env.str("OUTBOUND_USER_AGENT", default=f"{SITE_NAME} (+{SITE_URL})")
+OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)  # seconds, lookup and connect
+OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=10.0)  # seconds between two reads
+OUTBOUND_TOTAL_TIMEOUT = env.float("OUTBOUND_TOTAL_TIMEOUT", default=30.0)  # seconds for a request, redirects included
+OUTBOUND_MAX_BYTES = env.int("OUTBOUND_MAX_BYTES", default=5 * 1024 * 1024)
+
 # Mail: the quick start prints it on the console; production sends it through EMAIL_HOST.
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",

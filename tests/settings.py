@@ -17,3 +17,5 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 WHITENOISE_AUTOREFRESH = True  # serve static files from the finders; no collectstatic in tests
+# Tests' servers (webhook receivers, feed servers) listen on loopback, which production refuses.
+OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]

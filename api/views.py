@@ -51,7 +51,50 @@ class EscapedJSONRenderer(BaseRenderer):
         return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_SCRIPT_ESCAPES).encode()
 
 
-api = NinjaAPI(
+class DigestAPI(NinjaAPI):
+    """The API, whose OpenAPI document also describes the webhooks' payloads (OpenAPI 3.1 ``webhooks``).
+
+    The webhooks room documents each of its event types with ``document_webhook`` (this room
+    does not know them).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.webhooks = {}
+
+    def document_webhook(self, name, *, description, schema):
+        self.webhooks[name] = (description, schema)
+
+    def get_openapi_schema(self, **kwargs):
+        document = super().get_openapi_schema(**kwargs)
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        webhooks = {}
+        for name, (description, schema) in sorted(self.webhooks.items()):
+            json_schema = schema.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(json_schema.pop("$defs", {}))
+            components[schema.__name__] = json_schema
+            webhooks[name] = {
+                "post": {
+                    "operationId": f"webhook_{name.replace('.', '_')}",
+                    "summary": name,
+                    "description": f"{description} Signed as Standard Webhooks specifies: verify "
+                    "`webhook-signature` over `webhook-id.webhook-timestamp.body` before trusting it. The same "
+                    "`webhook-id` comes with every retry of one delivery: drop the duplicates.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema.__name__}"}}
+                        },
+                    },
+                    "responses": {"2XX": {"description": "Received. Any other answer is retried with backoff."}},
+                }
+            }
+        if webhooks:
+            document["webhooks"] = webhooks
+        return document
+
+
+api = DigestAPI(
     title="Engineering @ Scale API",
     version="1",
     description=(

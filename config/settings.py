@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("PUBLISH_DUE_INTERVAL_SECONDS", default=60.0),
     },
     "resume-pdf-previews": {"task": "digest.tasks.resume_pdf_previews", "schedule": 60.0},
+    "deliver-webhooks": {
+        "task": "webhooks.tasks.deliver_due",
+        "schedule": env.float("WEBHOOK_BEAT_INTERVAL_SECONDS", default=60.0),
+    },
     "retry-page-purges": {
         "task": "reader.tasks.retry_purges",
         "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
@@ -312,3 +316,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="newsroom@localhost")
 
 # The JSON API (api/): anonymous requests per client address and minute; 0 turns the limit off.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=300)
+
+# Webhooks (webhooks/): seconds between attempts of a delivery after the first, about a day in
+# all (Standard Webhooks' suggested schedule); then the delivery fails and its endpoint is disabled.
+WEBHOOK_RETRY_SCHEDULE = env.json("WEBHOOK_RETRY_SCHEDULE", default=[5, 300, 1800, 7200, 18000, 36000, 36000])
+WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.0)  # a rotated secret still signs
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_RESPONSE_MAX_BYTES = 64 * 1024  # of a receiver's answer: more is a failed attempt
+WEBHOOK_BEAT_BATCH = 200  # deliveries one beat sends at most; the next beat takes the rest

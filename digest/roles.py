@@ -31,6 +31,15 @@ ROLE_PERMISSIONS = {
 }
 
 
+def grant(role, names):
+    """Give ``role`` the permissions ``names`` too: an outer app's, from its ``AppConfig.ready()``.
+
+    The core does not know the channel apps' models; they add their permissions here, and
+    a migration of theirs runs ``sync_roles`` once their models exist.
+    """
+    ROLE_PERMISSIONS[role] = [*ROLE_PERMISSIONS[role], *(name for name in names if name not in ROLE_PERMISSIONS[role])]
+
+
 def sync_roles(apps=global_apps):
     """Create the role groups and give each exactly its permissions."""
     from django.contrib.auth.management import create_permissions

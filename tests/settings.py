@@ -19,3 +19,5 @@ CELERY_TASK_EAGER_PROPAGATES = True
 WHITENOISE_AUTOREFRESH = True  # serve static files from the finders; no collectstatic in tests
 # Tests' servers (webhook receivers, feed servers) listen on loopback, which production refuses.
 OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+WEBHOOKS_REQUIRE_HTTPS = False  # the tests' receivers speak plain HTTP on loopback
+API_RATE_LIMIT_PER_MINUTE = 100_000  # the crawls and schemathesis; the rate limit's own test sets its limit

@@ -474,7 +474,7 @@ def _topic_detail(request, topic, summary, *, description, filter_name):
 @api.get("/search/", response={200: schemas.SearchPage, **ERRORS}, url_name="search", tags=["stories"])
 def search(
     request,
-    q: str = Query(..., min_length=1, max_length=MAX_QUERY_LENGTH, pattern=r"^[^\x00]*\S[^\x00]*$"),
+    q: str = Query(..., min_length=1, max_length=MAX_QUERY_LENGTH, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$"),
     cursor: str | None = Cursor,
 ):
     """Full-text search over published stories, as the site's search: best match first."""

@@ -209,7 +209,12 @@ def _published_issue_or_error(slug):
 
 
 Slug = Path(..., pattern=SLUG_PATTERN)
-Cursor = Query(None, max_length=cursors.MAX_CURSOR_LENGTH, description="The `next` page's cursor.")
+Cursor = Query(
+    None,
+    max_length=cursors.MAX_CURSOR_LENGTH,
+    pattern=r"^[A-Za-z0-9_-]+$",
+    description="Opaque: the cursor in a page's `next` address. One the API did not write is a 400.",
+)
 FilterSlug = Query(None, pattern=SLUG_PATTERN)
 Since = Query(None, description="Stories of issues whose week starts on or after this day.")
 Until = Query(None, description="Stories of issues whose week starts on or before this day.")

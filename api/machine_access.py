@@ -93,4 +93,8 @@ class MachineAccessMiddleware:
             response = self.get_response(request)
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        if (
+            request.META.get("REQUEST_METHOD") == "HEAD" and not response.streaming
+        ):  # as sent (api.urls answers it as GET)
+            response.content = b""  # its headers (Content-Length, ETag) stay those of the GET
         return response

@@ -7,6 +7,7 @@ cache), but answers conditional requests like every view.
 """
 
 import re
+from functools import wraps
 
 from django.urls import include, path
 
@@ -41,13 +42,26 @@ CACHED_QUERIES = {
 }
 
 
+def _answering_head(view):
+    """Answer HEAD as GET (the server sends no body for it): django-ninja routes each operation by method."""
+
+    @wraps(view)
+    def view_answering_head(request, *args, **kwargs):
+        if request.method == "HEAD":
+            request.method = "GET"
+        return view(request, *args, **kwargs)
+
+    return view_answering_head
+
+
 def _with_validators(patterns):
     for pattern in patterns:
         query = CACHED_QUERIES.get(pattern.name)
+        view = _answering_head(pattern.callback)
         if query is not None:
-            pattern.callback = cache_public_page(pattern.callback, query=query)
+            pattern.callback = cache_public_page(view, query=query)
         else:
-            pattern.callback = public_page(pattern.callback)
+            pattern.callback = public_page(view)
     return patterns
 
 

@@ -198,6 +198,8 @@ def test_any_site_may_read_the_api(client, site):
     assert "GET" in preflight["Access-Control-Allow-Methods"]
     assert "If-None-Match" in preflight["Access-Control-Allow-Headers"]
     assert client.post("/api/v1/issues/").status_code == 405  # read-only
+    head = client.head(f"/api/v1/issues/{site['second'].slug}/")
+    assert head.status_code == 200 and head["ETag"] and head.content == b""
     assert "Access-Control-Allow-Origin" not in client.get("/issues/")  # the HTML site is not opened
 
 

@@ -62,6 +62,9 @@ class DigestAPI(NinjaAPI):
         super().__init__(**kwargs)
         self.webhooks = {}
 
+    def get_openapi_operation_id(self, operation):
+        return operation.view_func.__name__  # "issue_detail", not the module's path
+
     def document_webhook(self, name, *, description, schema):
         self.webhooks[name] = (description, schema)
 

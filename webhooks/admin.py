@@ -10,9 +10,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from outbound.client import OutboundRefused, check_url
 
@@ -60,6 +62,33 @@ class EndpointAdmin(admin.ModelAdmin):
     readonly_fields = ["secret_hint", "previous_secret_expires_at", "created_by", "created_at", "disabled_at",
                        "disabled_reason", "deliveries_link"]  # fmt: skip
     actions = ["send_test_event", "rotate_secret"]
+    change_form_template = "admin/webhooks/endpoint/change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/send-test-event/", view(require_POST(self.send_test_event_view)),
+                 name="webhooks_endpoint_send_test_event"),
+            path("<int:pk>/rotate-secret/", view(require_POST(self.rotate_secret_view)),
+                 name="webhooks_endpoint_rotate_secret"),
+            *super().get_urls(),
+        ]  # fmt: skip
+
+    def _endpoint_to_change(self, request, pk):
+        endpoint = get_object_or_404(Endpoint, pk=pk)
+        if not self.has_change_permission(request, endpoint):
+            raise PermissionDenied
+        return endpoint
+
+    def send_test_event_view(self, request, pk):
+        endpoint = self._endpoint_to_change(request, pk)
+        self.send_test_event(request, Endpoint.objects.filter(pk=endpoint.pk))
+        return redirect("admin:webhooks_endpoint_change", endpoint.pk)
+
+    def rotate_secret_view(self, request, pk):
+        endpoint = self._endpoint_to_change(request, pk)
+        secret = delivery.rotate_secret(endpoint)
+        return _secret_page(self, request, endpoint, secret, "Secret rotated: copy the new signing secret now")
 
     @admin.display(description="Events")
     def event_list(self, endpoint):
@@ -134,6 +163,19 @@ class DeliveryAdmin(admin.ModelAdmin):
                        "delivered_at", "last_error", "body"]  # fmt: skip
     inlines = [AttemptInline]
     actions = ["redeliver"]
+    change_form_template = "admin/webhooks/delivery/change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.redeliver_view))
+        return [path("<int:pk>/redeliver/", view, name="webhooks_delivery_redeliver"), *super().get_urls()]
+
+    def redeliver_view(self, request, pk):
+        item = get_object_or_404(Delivery, pk=pk)
+        if not self.has_change_permission(request, item):
+            raise PermissionDenied
+        delivery.redeliver(item)
+        messages.success(request, f"Delivery {item.message_id} queued again, with the same webhook-id.")
+        return redirect("admin:webhooks_delivery_change", item.pk)
 
     def has_add_permission(self, request):
         return False
@@ -143,8 +185,6 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Redeliver (same webhook-id, fresh attempts)", permissions=["change"])
     def redeliver(self, request, queryset):
-        if not request.user.has_perm("webhooks.change_delivery"):
-            raise PermissionDenied
         for item in queryset:
             delivery.redeliver(item)
         self.message_user(request, f"{queryset.count()} deliveries queued again.", messages.SUCCESS)

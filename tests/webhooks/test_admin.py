@@ -79,3 +79,28 @@ def test_send_a_test_event_rotate_and_redeliver_from_the_admin(
     assert [call["headers"]["webhook-id"] for call in receiver.calls] == [sent.message_id] * 2
     detail = client.get(reverse("admin:webhooks_delivery_change", args=[sent.pk])).content.decode()
     assert detail.count("answered 200") == 2  # each attempt is logged with the answer's first bytes
+
+
+def test_the_change_pages_have_buttons_for_a_test_event_a_rotation_and_a_redelivery(
+    client, publisher, receiver, django_capture_on_commit_callbacks
+):
+    endpoint = Endpoint.objects.create(url=receiver.url, events=["issue.published"], secret=delivery.new_secret())
+    client.force_login(publisher)
+    page = client.get(reverse("admin:webhooks_endpoint_change", args=[endpoint.pk])).content.decode()
+    assert "Send a test event" in page and "Rotate the signing secret" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:webhooks_endpoint_send_test_event", args=[endpoint.pk]))
+    assert response.status_code == 302 and len(receiver.calls) == 1
+    sent = Delivery.objects.get()
+    assert "Redeliver" in client.get(reverse("admin:webhooks_delivery_change", args=[sent.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:webhooks_delivery_redeliver", args=[sent.pk]))
+    assert [call["headers"]["webhook-id"] for call in receiver.calls] == [sent.message_id] * 2
+    rotated = client.post(reverse("admin:webhooks_endpoint_rotate_secret", args=[endpoint.pk]))
+    endpoint.refresh_from_db()
+    assert endpoint.secret in rotated.content.decode()
+    assert client.get(reverse("admin:webhooks_endpoint_rotate_secret", args=[endpoint.pk])).status_code == 405
+
+    client.force_login(user_in_role("Editor"))
+    assert client.post(reverse("admin:webhooks_endpoint_send_test_event", args=[endpoint.pk])).status_code == 403
+    assert client.post(reverse("admin:webhooks_delivery_redeliver", args=[sent.pk])).status_code == 403

@@ -100,6 +100,7 @@ def main():
     smoke = ["--smoke"] if args.smoke else []
     rows += run_script("frontcache", "--prepared", "--issue", issue, "--correct", corrected, *smoke)["rows"]
     rows += newsletter_rows(run_script("newsletter", *(["--smoke"] if args.smoke else [])))  # bench/newsletter.py
+    rows += run_script("api", *(["--smoke"] if args.smoke else []))["rows"]  # the API's and webhooks' (bench/api.py)
     return report(rows, scale=scale, smoke=args.smoke, rounds=rounds)
 
 

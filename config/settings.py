@@ -58,11 +58,16 @@ INSTALLED_APPS = [
     "newsroom",
     "accounts",
     "newsletter",
+    "ninja",  # only for the Swagger UI files it ships (static/ninja/), served by the API's docs page
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
     # A forged Host header is a 400 for every URL, static files and warm pages included.
     "config.hosts.AllowedHostMiddleware",
+    # The API and JSON Feeds: a rate limit per address (warm responses count too) and CORS.
+    "api.machine_access.MachineAccessMiddleware",
     # Serves warm reader pages, with the headers they were stored with; the middleware
     # below it runs for everything else (and adds those headers to a page being stored).
     "reader.page_cache.PageCacheMiddleware",
@@ -100,7 +105,9 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Reverse proxies in front of the site, whose X-Forwarded-For is trusted (login throttling, API limits).
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
 AXES_VERBOSE = False
 
 # No inline scripts or styles anywhere, the admin included.
@@ -313,6 +320,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("NEWSLETTER_RESUME_INTERVAL_SECONDS", default=60.0),
     },
     "send-newsletter-notices": {"task": "newsletter.tasks.send_notices", "schedule": 60.0},
+    "deliver-webhooks": {
+        "task": "webhooks.tasks.deliver_due",
+        "schedule": env.float("WEBHOOK_BEAT_INTERVAL_SECONDS", default=60.0),
+    },
     "retry-page-purges": {
         "task": "reader.tasks.retry_purges",
         "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
@@ -425,3 +436,13 @@ NEWSLETTER_CONFIRM_MAX_AGE_SECONDS = env.int("NEWSLETTER_CONFIRM_MAX_AGE_SECONDS
 NEWSLETTER_NOTICES_PER_DAY = 3  # confirmation requests (or data exports) one address may be sent a day
 NEWSLETTER_SUBSCRIBES_PER_HOUR = env.int("NEWSLETTER_SUBSCRIBES_PER_HOUR", default=20)  # per client address
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)  # proxies in front of the site that add X-Forwarded-For
+# The JSON API (api/): anonymous requests per client address and minute; 0 turns the limit off.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=300)
+
+# Webhooks (webhooks/): seconds between attempts of a delivery after the first, about a day in
+# all (Standard Webhooks' suggested schedule); then the delivery fails and its endpoint is disabled.
+WEBHOOK_RETRY_SCHEDULE = env.json("WEBHOOK_RETRY_SCHEDULE", default=[5, 300, 1800, 7200, 18000, 36000, 36000])
+WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.0)  # a rotated secret still signs
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_RESPONSE_MAX_BYTES = 64 * 1024  # of a receiver's answer: more is a failed attempt
+WEBHOOK_BEAT_BATCH = 200  # deliveries one beat sends at most; the next beat takes the rest

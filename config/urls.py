@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("anymail/", include("anymail.urls")),  # the provider's bounce and complaint webhooks
     path("", include("newsletter.urls")),
+    path("", include("api.urls")),
     path("", include("reader.urls")),
 ]

@@ -22,3 +22,5 @@ OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
 # Hundreds of tests sign publishers and superusers in with force_login; the accounts tests
 # turn the production default ("Publisher", "superuser") back on where they need it.
 ACCOUNTS_SECOND_FACTOR_REQUIRED_FOR = []
+WEBHOOKS_REQUIRE_HTTPS = False  # the tests' receivers speak plain HTTP on loopback
+API_RATE_LIMIT_PER_MINUTE = 100_000  # the crawls and schemathesis; the rate limit's own test sets its limit

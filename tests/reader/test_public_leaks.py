@@ -1,4 +1,5 @@
-"""Unpublished work never reaches the public: a crawl of the whole reader site as an anonymous reader.
+"""Unpublished work never reaches the public: a crawl of the whole reader site, its JSON API and
+JSON Feeds as an anonymous reader (or machine).
 
 Every issue that is not published (draft, in review, approved, scheduled, withdrawn) carries
 a marker in every text a reader could see: its title and texts, its stories, their
@@ -54,7 +55,7 @@ def _links_in(response, base):
         parser = _Links()
         parser.feed(text)
         return [urljoin(base, link) for link in parser.links]
-    # Feeds, the sitemap and robots.txt name pages in text and XML.
+    # Feeds, the sitemap, robots.txt and the API's JSON name pages in text, XML and JSON.
     return re.findall(r"https?://testserver/[^\s<\"']*", text)
 
 
@@ -126,6 +127,18 @@ def _guessed_paths(slugs):
         paths += [f"/themes/{slug}/", f"/themes/{slug}/feed/", f"/themes/{slug}/feed/atom/", f"/search/?theme={slug}"]
     paths += [f"/tags/{slug}/" for slug in slugs["tags"]]
     paths += ["/search/?year=2030", "/issues/?page=2"]
+    # The JSON API and JSON Feeds: the same questions, asked by a machine.
+    paths += ["/api/v1/issues/", "/api/v1/stories/", "/api/v1/companies/", "/api/v1/themes/", "/api/v1/tags/",
+              f"/api/v1/search/?q={SEARCH_WORD}", "/api/v1/search/?q=durable+execution", "/feed.json",
+              "/api/v1/stories/?since=2030-01-01", "/api/v1/companies/published-co/",
+              "/api/v1/stories/?company=published-co", "/companies/published-co/feed.json"]  # fmt: skip
+    for slug in slugs["issues"]:
+        paths.append(f"/api/v1/issues/{slug}/")
+    for kind, parameter in (("companies", "company"), ("themes", "theme"), ("tags", "tag")):
+        for slug in slugs[kind]:
+            paths += [f"/api/v1/{kind}/{slug}/", f"/api/v1/stories/?{parameter}={slug}"]
+    for kind in ("companies", "themes"):
+        paths += [f"/{kind}/{slug}/feed.json" for slug in slugs[kind]]
     return paths
 
 
@@ -154,7 +167,9 @@ def test_an_anonymous_crawl_of_the_reader_site_never_meets_unpublished_work(clie
     assert len(seen) < MAX_PAGES, "the crawl did not finish: a link loop?"
     crawled = {path for path, status in statuses.items() if status == 200}
     # The crawl reached every kind of public page, so it did look where a leak would show.
-    for prefix in ("/issues/2026-04-18/", "/companies/", "/themes/", "/tags/", "/feed/", "/sitemap.xml"):
+    for prefix in ("/issues/2026-04-18/", "/companies/", "/themes/", "/tags/", "/feed/", "/sitemap.xml",
+                   "/api/v1/issues/2026-04-18/", "/api/v1/companies/", "/api/v1/themes/", "/api/v1/tags/",
+                   "/feed.json"):  # fmt: skip
         assert any(path.startswith(prefix) for path in crawled), f"the crawl never reached {prefix}"
     assert len(crawled) > 20
 
@@ -168,6 +183,15 @@ def test_an_anonymous_crawl_of_the_reader_site_never_meets_unpublished_work(clie
     for kind, parameter in (("companies", "company"), ("themes", "theme")):
         for slug in slugs[kind]:
             assert statuses[f"/search/?{parameter}={slug}"] == 400, "an unpublished filter must not be offered"
+    for slug in slugs["issues"]:
+        assert statuses[f"/api/v1/issues/{slug}/"] == (410 if slug.endswith(IssueState.WITHDRAWN) else 404)
+    for kind, parameter in (("companies", "company"), ("themes", "theme"), ("tags", "tag")):
+        for slug in slugs[kind]:
+            assert statuses[f"/api/v1/{kind}/{slug}/"] == 404
+            assert statuses[f"/api/v1/stories/?{parameter}={slug}"] == 404
+    for kind in ("companies", "themes"):
+        for slug in slugs[kind]:
+            assert statuses[f"/{kind}/{slug}/feed.json"] == 404
 
     # Counts: the published company has one published story, whatever the drafts name.
     company_page = client.get("/companies/published-co/").content.decode()
@@ -175,3 +199,4 @@ def test_an_anonymous_crawl_of_the_reader_site_never_meets_unpublished_work(clie
     index = client.get("/companies/").content.decode()
     row = re.search(r"Published Co</a>(.{0,200})", index, re.S)
     assert row and re.search(r"\b1\b", row.group(1)), "the company index counts unpublished stories"
+    assert client.get("/api/v1/companies/published-co/").json()["story_count"] == 1, "the API counts them"

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "digest",
     "reader",
     "newsroom",
+    "intake",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reader.tasks.retry_purges",
         "schedule": env.float("PURGE_RETRY_INTERVAL_SECONDS", default=60.0),
     },
+    "fetch-due-feeds": {
+        "task": "intake.tasks.fetch_due_feeds",
+        "schedule": env.float("INTAKE_DUE_INTERVAL_SECONDS", default=60.0),
+    },
 }
 
 # The publish run (digest/publishing.py).
@@ -302,3 +307,18 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds: a mail server that hangs does not hold a request
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="newsroom@localhost")
+
+# The intake: companies' feeds read on a schedule (intake/fetching.py). Every request goes
+# through the outbound guard (OUTBOUND_*); these bound what one feed may cost a worker.
+INTAKE_USER_AGENT = env.str("INTAKE_USER_AGENT", default=f"{SITE_NAME} feed reader (+{SITE_URL})")
+INTAKE_FEEDS_PER_ROUND = env.int("INTAKE_FEEDS_PER_ROUND", default=2000)  # claimed by one beat at most
+INTAKE_FETCH_LEASE_SECONDS = env.int("INTAKE_FETCH_LEASE_SECONDS", default=600)  # then a claimed feed is due again
+INTAKE_MAX_FEED_BYTES = env.int("INTAKE_MAX_FEED_BYTES", default=5 * 1024 * 1024)
+INTAKE_MAX_PAGE_BYTES = env.int("INTAKE_MAX_PAGE_BYTES", default=1024 * 1024)  # a post added by its address
+INTAKE_MAX_REDIRECTS = env.int("INTAKE_MAX_REDIRECTS", default=5)
+INTAKE_CONNECT_TIMEOUT = env.float("INTAKE_CONNECT_TIMEOUT", default=5.0)
+INTAKE_READ_TIMEOUT = env.float("INTAKE_READ_TIMEOUT", default=10.0)
+INTAKE_FETCH_TIMEOUT = env.float("INTAKE_FETCH_TIMEOUT", default=30.0)  # the whole feed request, redirects included
+INTAKE_MAX_RESOLVES = env.int("INTAKE_MAX_RESOLVES", default=50)  # new posts' redirects followed per fetch
+INTAKE_RESOLVE_BUDGET_SECONDS = env.float("INTAKE_RESOLVE_BUDGET_SECONDS", default=20.0)  # from the fetch's start
+INTAKE_MAX_BACKOFF = datetime.timedelta(hours=env.float("INTAKE_MAX_BACKOFF_HOURS", default=24.0))

@@ -5,6 +5,8 @@ the request handler returning one. Every request is logged (method, path, header
 test can see what the fetcher sent.
 """
 
+import contextlib
+import json
 import threading
 import time
 from email.utils import format_datetime
@@ -41,10 +43,8 @@ class FeedServer:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if send_body and status != 304:
-                    try:
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
                         self.wfile.write(body)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
 
             def log_message(self, *args):
                 pass
@@ -99,8 +99,6 @@ def atom(entries, *, title="An Atom blog"):
 
 
 def json_feed(entries, *, title="A JSON blog"):
-    import json
-
     return json.dumps(
         {
             "version": "https://jsonfeed.org/version/1.1",

@@ -67,7 +67,9 @@ class FeedAdmin(admin.ModelAdmin):
     change_list_template = "admin/intake/feed/change_list.html"
 
     def get_fields(self, request, obj=None):
-        return [*self.fields, *self.readonly_fields] if obj else self.fields
+        if obj is None:  # a new feed starts at a random point of its first interval
+            return [name for name in self.fields if name != "next_fetch_at"]
+        return [*self.fields, *self.readonly_fields]
 
     def get_urls(self):
         opml = self.admin_site.admin_view(self.import_opml_view)
@@ -78,7 +80,7 @@ class FeedAdmin(admin.ModelAdmin):
         return feed.last_error[:120]
 
     def save_model(self, request, obj, form, change):
-        if not change and "next_fetch_at" not in form.changed_data:
+        if not change:
             obj.spread_first_fetch()
         super().save_model(request, obj, form, change)
 
@@ -218,12 +220,14 @@ class WeekFilter(admin.SimpleListFilter):
 
 class AddPostForm(forms.Form):
     url = forms.URLField(label="Address of the post", max_length=1000, assume_scheme="https")
-    company = forms.ModelChoiceField(Company.objects.all(), required=False)
     title = forms.CharField(max_length=300, required=False, help_text="Left blank, the title is read from the page.")
 
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["company"].widget = AutocompleteSelect(Candidate._meta.get_field("company"), admin_site)
+        # The admin's autocomplete: one search box, not a list of every company.
+        widget = AutocompleteSelect(Candidate._meta.get_field("company"), admin_site)
+        self.fields["company"] = forms.ModelChoiceField(Company.objects.all(), required=False, widget=widget)
+        self.order_fields(["url", "company", "title"])
 
     def clean_url(self):
         url = self.cleaned_data["url"]

@@ -78,6 +78,7 @@ def main():
     with gunicorn(env, workers=WORKERS) as base_url:
         rows = latency_rows(base_url, targets, scale, rounds) + throughput_rows(base_url, targets, rounds) + rows
     rows += pdf_rows(rounds) + publish_rows(rounds)
+    rows += run_script("intake", *(["--smoke"] if args.smoke else []))  # bench/intake.py: the feeds and the inbox
     return report(rows, scale=scale, smoke=args.smoke, rounds=rounds)
 
 

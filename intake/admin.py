@@ -51,8 +51,24 @@ class OPMLForm(forms.Form):
         return upload
 
 
+class FeedForm(forms.ModelForm):
+    class Meta:
+        model = Feed
+        fields = ["company", "url", "title", "interval", "paused", "next_fetch_at"]
+
+    def clean_url(self):
+        # The cheap half of the outbound guard (no lookup): a private address typed literally is refused here.
+        url = self.cleaned_data["url"]
+        try:
+            outbound.check_url(url)
+        except outbound.OutboundRefused as error:
+            raise forms.ValidationError(str(error)) from error
+        return url
+
+
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
+    form = FeedForm
     list_display = ["__str__", "company", "paused", "interval", "next_fetch_at", "last_success_at", "failures", "error"]
     list_select_related = ["company"]
     list_filter = ["paused", FailingFilter]

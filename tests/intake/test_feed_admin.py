@@ -42,3 +42,11 @@ def test_a_feed_added_in_the_admin_starts_within_its_first_interval(admin_client
     )
     feed = Feed.objects.get()
     assert timezone.now() - timezone.timedelta(seconds=5) <= feed.next_fetch_at <= timezone.now() + feed.interval
+
+
+def test_a_feed_at_a_private_address_is_refused_when_typed(admin_client):
+    response = admin_client.post(
+        FEEDS + "add/",
+        {"company": CompanyFactory().pk, "url": "http://169.254.169.254/latest/", "interval": "01:00:00"},
+    )
+    assert "not allowed" in response.content.decode() and not Feed.objects.exists()

@@ -1,5 +1,7 @@
 """The intake's admin: feeds (with the OPML import) and the inbox of candidates."""
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -102,10 +104,10 @@ class FeedAdmin(admin.ModelAdmin):
     def fetch_now(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         Feed.objects.filter(pk__in=ids).update(
-            next_fetch_at=timezone.now() + timezone.timedelta(seconds=60), paused=False
+            next_fetch_at=timezone.now() + datetime.timedelta(seconds=60), paused=False
         )
         tasks.fetch_now(ids)
-        self.message_user(request, f"{len(ids)} feeds queued: new posts show in the inbox within a minute.")
+        self.message_user(request, f"{len(ids)} feeds queued (paused ones resumed): new posts reach the inbox shortly.")
 
     @admin.action(description="Pause the selected feeds", permissions=["change"])
     def pause(self, request, queryset):
@@ -218,7 +220,7 @@ class WeekFilter(admin.SimpleListFilter):
 
     def _dates(self):
         try:
-            start, end = (timezone.datetime.strptime(part, "%Y-%m-%d").date() for part in self.value().split("_"))
+            start, end = (datetime.datetime.strptime(part, "%Y-%m-%d").date() for part in self.value().split("_"))
         except (AttributeError, ValueError):
             return None
         return (start, end) if start <= end else None

@@ -88,6 +88,12 @@ def fetch_feed(feed_id):
     except (outbound.OutboundError, FeedUnreadable, FeedFailed) as error:
         _record_failure(feed, error)
         return 0
+    except Exception as error:
+        # Whatever else a hostile feed triggers is this feed's failure, shown on it, not a
+        # task that crashes until its lease runs out, again and again, without a word.
+        logger.exception("Feed %s: unexpected failure", feed.pk)
+        _record_failure(feed, f"Unexpected error while reading the feed ({error.__class__.__name__}).")
+        return 0
     logger.info("Feed %s: %d new of %d entries", feed.pk, created, len(parsed.entries))
     return created
 

@@ -1,5 +1,7 @@
 """The feeds' admin: health at a glance, pause and fetch now."""
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
@@ -41,7 +43,7 @@ def test_a_feed_added_in_the_admin_starts_within_its_first_interval(admin_client
         {"company": company.pk, "url": "https://blog.example.com/feed", "title": "", "interval": "01:00:00"},
     )
     feed = Feed.objects.get()
-    assert timezone.now() - timezone.timedelta(seconds=5) <= feed.next_fetch_at <= timezone.now() + feed.interval
+    assert timezone.now() - datetime.timedelta(seconds=5) <= feed.next_fetch_at <= timezone.now() + feed.interval
 
 
 def test_a_feed_at_a_private_address_is_refused_when_typed(admin_client):

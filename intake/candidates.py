@@ -51,15 +51,14 @@ def store(entries, *, feed=None, company=None, resolved=None, added_by=None):
     """
     resolved = resolved or {}
     now = timezone.now()
-    rows = {}
+    rows = {}  # canonical link: entry
     for entry in entries:
-        link = resolved.get(entry.link, entry.link)
-        rows.setdefault(link, (entry, link))
+        rows.setdefault(resolved.get(entry.link, entry.link), entry)
     # A redirect may lead to a post another feed listed already.
     known = set(Candidate.objects.filter(link__in=rows).values_list("link", flat=True))
     cited = dict(Source.objects.filter(url__in=[*rows, *(e.link for e in entries)]).values_list("url", "story_id"))
     candidates = []
-    for link, (entry, _) in rows.items():
+    for link, entry in rows.items():
         if link in known:
             continue
         story_id = cited.get(link) or cited.get(entry.link)
@@ -80,8 +79,9 @@ def store(entries, *, feed=None, company=None, resolved=None, added_by=None):
                 added_by=added_by,
             )
         )
-    created = Candidate.objects.bulk_create(candidates, ignore_conflicts=True)
-    return len(created)
+    Candidate.objects.bulk_create(candidates, ignore_conflicts=True)
+    # What this call inserted, not what a concurrent worker stored first (conflicts are silent).
+    return Candidate.objects.filter(link__in=[c.link for c in candidates], found_at=now).count() if candidates else 0
 
 
 def add_post(*, entry, company, by):

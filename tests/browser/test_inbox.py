@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from intake.models import Candidate, CandidateState
 from stories.models import Story
 from tests.browser.sessions import log_in
+from tests.browser.test_reader import AXE
 from tests.factories import CandidateFactory, user_in_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,8 +54,11 @@ def test_an_editor_triages_the_inbox_with_the_keyboard(new_page, live_server):
 def test_single_key_shortcuts_can_be_turned_off_and_stay_off(new_page, live_server):
     user_in_role("Editor", "erin")
     CandidateFactory(title="A post")
-    page = log_in(new_page(), live_server, "erin")
+    page = log_in(new_page(bypass_csp=True), live_server, "erin")  # bypass: the test injects axe
     page.goto(f"{live_server.url}/admin/intake/candidate/")
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    axe = page.evaluate("async () => await axe.run({include: [['#inbox-keys'], ['#result_list']]})")
+    assert axe["passes"] and [v["id"] for v in axe["violations"]] == []
     page.get_by_label("Single-key shortcuts").uncheck()
     page.reload()
     expect(page.get_by_label("Single-key shortcuts")).not_to_be_checked()

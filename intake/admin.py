@@ -367,7 +367,7 @@ class CandidateAdmin(admin.ModelAdmin):
             return format_html('<span class="state">used</span> in <a href="{}">{}</a>', url, candidate.story.title)
         return format_html('<span class="state">{}</span>', candidate.get_state_display().lower())
 
-    @admin.display(description="")
+    @admin.display(description="Decide")
     def buttons(self, candidate):
         if candidate.state == CandidateState.USED:
             return ""

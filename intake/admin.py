@@ -11,14 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 import outbound
 from companies.models import Company
-from stories.rendering import render_markdown
+from stories.rendering import sanitise_html
 
 from . import candidates, fetching, tasks
 from .canonical import NotAWebAddress
@@ -26,6 +26,11 @@ from .models import Candidate, CandidateState, Feed
 from .opml import MAX_OPML_BYTES, OPMLError, import_opml
 
 EXCERPT_LENGTH = 240
+
+
+def shown_text(text):
+    """Feed text (plain, hostile) as HTML: escaped, then through the stories' sanitiser as every shown text is."""
+    return mark_safe(sanitise_html(escape(text)))  # noqa: S308 - escaped, then sanitised by nh3
 
 
 class FailingFilter(admin.SimpleListFilter):
@@ -340,13 +345,12 @@ class CandidateAdmin(admin.ModelAdmin):
             candidate.title,
             candidate.author,
             format_html(" · {}", candidate.link[:90]) if candidate.author else candidate.link[:90],
-            # Feed text is hostile: through the stories' sanitiser, as everywhere it is shown.
-            mark_safe(render_markdown(excerpt)),  # noqa: S308 - render_markdown's output is sanitised by nh3
+            shown_text(excerpt),
         )
 
     @admin.display(description="Summary")
     def summary_html(self, candidate):
-        return mark_safe(render_markdown(candidate.summary))  # noqa: S308 - sanitised by nh3
+        return shown_text(candidate.summary)
 
     @admin.display(description="Company", ordering="company__name")
     def company_link(self, candidate):
@@ -371,16 +375,13 @@ class CandidateAdmin(admin.ModelAdmin):
     def buttons(self, candidate):
         if candidate.state == CandidateState.USED:
             return ""
-        make = reverse("admin:intake_candidate_make_story", args=[candidate.pk])
-        dismiss = reverse("admin:intake_candidate_dismiss", args=[candidate.pk])
-        keep = reverse("admin:intake_candidate_keep", args=[candidate.pk])
+        # Relative to the inbox's own address (…/candidate/), whatever its query: no reverse() per row.
         return format_html(
-            '<button type="submit" class="button make-story" formaction="{}" formnovalidate>Make story</button> '
-            '<button type="submit" class="button keep" formaction="{}" formnovalidate>Keep</button> '
-            '<button type="submit" class="button dismiss" formaction="{}" formnovalidate>Dismiss</button>',
-            make,
-            keep,
-            dismiss,
+            '<button type="submit" class="button make-story" formaction="{0}/make-story/" formnovalidate>'
+            "Make story</button> "
+            '<button type="submit" class="button keep" formaction="{0}/keep/" formnovalidate>Keep</button> '
+            '<button type="submit" class="button dismiss" formaction="{0}/dismiss/" formnovalidate>Dismiss</button>',
+            candidate.pk,
         )
 
     @admin.action(description="Dismiss the selected candidates", permissions=["change"])

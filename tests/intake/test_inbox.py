@@ -173,7 +173,9 @@ def test_feed_text_is_shown_escaped_and_sanitised(editor_client):
     assert "&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;" in html
     assert '<script>alert("title")' not in html
     assert 'href="javascript' not in html and "<img src=x" not in html
-    assert "&lt;b&gt;Mallory&lt;/b&gt;" in html and "<strong>bold</strong>" in html
+    assert (
+        "&lt;b&gt;Mallory&lt;/b&gt;" in html and "&lt;img src=x onerror=alert(2)&gt; **bold**" in html
+    )  # plain text, shown as text
 
 
 @pytest.mark.django_db

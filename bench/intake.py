@@ -24,7 +24,16 @@ import sys
 import time
 from pathlib import Path
 
-from harness import RESULTS, ROOT, ensure_database, gunicorn, manage, production_environment, sequential_median_ms
+from harness import (
+    RESULTS,
+    ROOT,
+    ensure_database,
+    gunicorn,
+    manage,
+    production_environment,
+    sequential_median_ms,
+    status,
+)
 
 ROUND_BUDGET_SECONDS = 60
 INBOX_BUDGET_MS = 100
@@ -61,25 +70,32 @@ def main():
     with gunicorn(env, workers=2, log_name="bench-intake-gunicorn.log") as base_url:
         from run import admin_session_cookie
 
-        inbox_ms = sequential_median_ms(
-            f"{base_url}/admin/intake/candidate/", requests=size["requests"], headers={"Cookie": admin_session_cookie()}
-        )
+        inbox, cookie = f"{base_url}/admin/intake/candidate/", {"Cookie": admin_session_cookie()}
+        for _ in range(4):  # each gunicorn worker's first page loads the admin's templates
+            status(inbox, cookie)
+        inbox_ms = sequential_median_ms(inbox, requests=size["requests"], headers=cookie)
     rows = [
         row(f"intake: fetch round, {size['feeds']} feeds × {size['entries']} posts, default concurrency",
             f"{round_seconds:.1f} s", f"< {ROUND_BUDGET_SECONDS} s", round_seconds < ROUND_BUDGET_SECONDS),
+        row("intake: fetch round, worker CPU time", f"{memory['cpu_seconds']:.1f} s "
+            f"({memory['cpu_seconds'] * 1000 / size['feeds']:.0f} ms a feed)", "", None),
         row("intake: worker peak memory (largest process)", f"{memory['largest_mb']:.0f} MB "
-            f"({memory['processes']} processes, {memory['total_mb']:.0f} MB together)",
+            f"({memory['total_mb']:.0f} MB in {memory['processes']})",
             f"< {MEMORY_BUDGET_MB} MB", memory["largest_mb"] < MEMORY_BUDGET_MB),
         row(f"intake: inbox page at {size['candidates']:,} candidates, uncached", f"{inbox_ms:.1f} ms",
             f"< {INBOX_BUDGET_MS} ms", inbox_ms < INBOX_BUDGET_MS),
-        row("queries: inbox page, round's candidates = 50,000", f"{small_queries} = {large_queries}", "equal",
+        row(f"queries: inbox page, {size['feeds'] * size['entries']:,} = {size['candidates']:,} candidates",
+            f"{small_queries} = {large_queries}", "equal",
             small_queries == large_queries),
     ]  # fmt: skip
+    load = os.getloadavg()
+    print(f"Intake figures, {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     for line in rows:
-        print(f"{line['figure']:75} {line['measured']:>40} {line['budget']:>10}  {'pass' if line['met'] else 'FAIL'}")
+        verdict = {True: "pass", False: "OVER", None: ""}[line["met"]]
+        print(f"{line['figure']:75} {line['measured']:>40} {line['budget']:>10}  {verdict}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "intake.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
-    return 0 if args.smoke or all(line["met"] for line in rows) else 1
+    return 0 if args.smoke or all(line["met"] is not False for line in rows) else 1
 
 
 def serve_feeds(server, size):
@@ -128,6 +144,7 @@ def fetch_round(env, feeds, size):
     try:
         time.sleep(8)  # the worker's processes are up and the beat ticks
         ids = [feed.pk for feed in feeds]
+        cpu_before = worker_cpu_seconds(worker.pid)
         started = time.monotonic()
         Feed.objects.filter(pk__in=ids).update(paused=False, next_fetch_at=timezone.now())
         deadline = started + 600
@@ -137,6 +154,7 @@ def fetch_round(env, feeds, size):
             time.sleep(0.2)
         seconds = time.monotonic() - started
         memory = peak_memory(worker.pid)
+        memory["cpu_seconds"] = worker_cpu_seconds(worker.pid) - cpu_before
     finally:
         worker.terminate()
         worker.wait(30)
@@ -147,6 +165,20 @@ def fetch_round(env, feeds, size):
     if failed or found != expected:
         raise SystemExit(f"The round fetched {found} of {expected} posts, {failed} feeds failed")
     return seconds, memory
+
+
+def worker_cpu_seconds(pid):
+    """CPU time of the worker, its live children and the children it has reaped (recycled pool processes)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def fields(each):
+        return Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+
+    own = fields(pid)  # after the command name: state is field 3, utime 14 … cstime 17 (1-based)
+    total = sum(int(value) for value in own[11:15])
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        total += sum(int(value) for value in fields(child)[11:13])
+    return total / ticks
 
 
 def peak_memory(pid):

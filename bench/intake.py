@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/intake.py [--smoke]
 
+It runs on a database and a Redis database of its own (``BENCH_INTAKE_DATABASE_URL``,
+default ``digest_bench_intake``; ``BENCH_INTAKE_REDIS_URL``, default Redis database 8): its
+worker must take only its own tasks, and its data must not touch the site's figures.
+
 A feed server on loopback (the tests' own, tests/intake/feed_server.py) serves 500 RSS feeds
 of 20 posts each; every fifth post's link redirects, as feed-proxy links do. A real Celery
 worker with beat, at its default concurrency, runs with the production settings against the
@@ -19,6 +23,7 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -47,7 +52,16 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="tiny data, one round; fail only on errors")
     args = parser.parse_args()
     size = SMOKE if args.smoke else FULL
-    env = production_environment(OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8", INTAKE_DUE_INTERVAL_SECONDS="1")
+    # A stopped benchmark (Ctrl-C, a timeout's TERM) still stops its worker: the finally blocks run.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    env = production_environment(
+        DATABASE_URL=os.environ.get(
+            "BENCH_INTAKE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/digest_bench_intake"
+        ),
+        REDIS_URL=os.environ.get("BENCH_INTAKE_REDIS_URL", "redis://127.0.0.1:6379/8"),
+        OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8",
+        INTAKE_DUE_INTERVAL_SECONDS="1",
+    )
     ensure_database(env)
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")

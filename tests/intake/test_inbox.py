@@ -245,3 +245,14 @@ def test_an_editor_adds_a_post_by_address_with_its_title(editor_client):
     )
     refused = editor_client.post(INBOX + "add/", {"url": "http://169.254.169.254/latest/", "title": "x"})
     assert "not allowed" in refused.content.decode() and Candidate.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_inbox_counts_only_up_to_its_cap(editor_client, monkeypatch):
+    from intake.admin import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    CandidateFactory.create_batch(3)
+    assert "3 candidates" in page(editor_client)
+    CandidateFactory()
+    assert "More than 3 candidates: filter or search to see older ones." in page(editor_client)

@@ -101,6 +101,7 @@ def main():
     rows += run_script("frontcache", "--prepared", "--issue", issue, "--correct", corrected, *smoke)["rows"]
     rows += newsletter_rows(run_script("newsletter", *(["--smoke"] if args.smoke else [])))  # bench/newsletter.py
     rows += run_script("api", *(["--smoke"] if args.smoke else []))["rows"]  # the API's and webhooks' (bench/api.py)
+    rows += run_script("intake", *(["--smoke"] if args.smoke else []))  # bench/intake.py: the feeds and the inbox
     return report(rows, scale=scale, smoke=args.smoke, rounds=rounds)
 
 

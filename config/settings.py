@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "ninja",  # only for the Swagger UI files it ships (static/ninja/), served by the API's docs page
     "api",
     "webhooks",
+    "intake",
 ]
 
 MIDDLEWARE = [
@@ -330,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Stored issue bodies a lost message or a dead worker left stale (reader/issue_bodies.py).
     "rebuild-issue-bodies": {"task": "reader.tasks.rebuild_issue_bodies", "schedule": 60.0},
+    "fetch-due-feeds": {
+        "task": "intake.tasks.fetch_due_feeds",
+        "schedule": env.float("INTAKE_DUE_INTERVAL_SECONDS", default=60.0),
+    },
 }
 
 # The publish run (digest/publishing.py).
@@ -446,3 +451,17 @@ WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.
 WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=not DEBUG)
 WEBHOOK_RESPONSE_MAX_BYTES = 64 * 1024  # of a receiver's answer: more is a failed attempt
 WEBHOOK_BEAT_BATCH = 200  # deliveries one beat sends at most; the next beat takes the rest
+# The intake: companies' feeds read on a schedule (intake/fetching.py). Every request goes
+# through the outbound guard (OUTBOUND_*); these bound what one feed may cost a worker.
+INTAKE_USER_AGENT = env.str("INTAKE_USER_AGENT", default=f"{SITE_NAME} feed reader (+{SITE_URL})")
+INTAKE_FEEDS_PER_ROUND = env.int("INTAKE_FEEDS_PER_ROUND", default=2000)  # claimed by one beat at most
+INTAKE_FETCH_LEASE_SECONDS = env.int("INTAKE_FETCH_LEASE_SECONDS", default=600)  # then a claimed feed is due again
+INTAKE_MAX_FEED_BYTES = env.int("INTAKE_MAX_FEED_BYTES", default=5 * 1024 * 1024)
+INTAKE_MAX_PAGE_BYTES = env.int("INTAKE_MAX_PAGE_BYTES", default=1024 * 1024)  # a post added by its address
+INTAKE_MAX_REDIRECTS = env.int("INTAKE_MAX_REDIRECTS", default=5)
+INTAKE_CONNECT_TIMEOUT = env.float("INTAKE_CONNECT_TIMEOUT", default=5.0)
+INTAKE_READ_TIMEOUT = env.float("INTAKE_READ_TIMEOUT", default=10.0)
+INTAKE_FETCH_TIMEOUT = env.float("INTAKE_FETCH_TIMEOUT", default=30.0)  # the whole feed request, redirects included
+INTAKE_MAX_RESOLVES = env.int("INTAKE_MAX_RESOLVES", default=50)  # new posts' redirects followed per fetch
+INTAKE_RESOLVE_BUDGET_SECONDS = env.float("INTAKE_RESOLVE_BUDGET_SECONDS", default=20.0)  # from the fetch's start
+INTAKE_MAX_BACKOFF = datetime.timedelta(hours=env.float("INTAKE_MAX_BACKOFF_HOURS", default=24.0))

@@ -15,12 +15,14 @@ _WRITING = [
     "companies.add_company", "companies.change_company", "companies.view_company",
     "taggit.add_tag", "taggit.change_tag", "taggit.view_tag",
     "digest.view_issue", "digest.view_placement",
+    "intake.view_candidate", "intake.change_candidate", "intake.add_candidate", "intake.view_feed",
 ]  # fmt: skip
 _EDITING = [
     "stories.delete_story", "stories.delete_theme", "companies.delete_company", "taggit.delete_tag",
     "digest.add_issue", "digest.change_issue",
     "digest.add_placement", "digest.change_placement", "digest.delete_placement",
     "digest.review_issue", "digest.view_publicationrun", "digest.view_publicationstep",
+    "intake.add_feed", "intake.change_feed", "intake.delete_feed",
 ]  # fmt: skip
 _PUBLISHING = ["digest.delete_issue", "digest.publish_issue", "digest.correct_issue"]
 

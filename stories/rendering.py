@@ -25,7 +25,11 @@ def render_markdown(text):
     """Render editor Markdown to sanitised HTML."""
     if not text.strip():
         return ""
-    html = _markdown.render(text)
+    return sanitise_html(_markdown.render(text))
+
+
+def sanitise_html(html):
+    """Keep only the tags Markdown produces and web and mail links: the one sanitiser of shown text."""
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

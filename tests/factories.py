@@ -77,6 +77,28 @@ class SourceFactory(factory.django.DjangoModelFactory):
     url = factory.Sequence(lambda n: f"https://blog.example.com/post-{n}")
 
 
+class FeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "intake.Feed"
+
+    company = factory.SubFactory(CompanyFactory)
+    url = factory.Sequence(lambda n: f"https://blog{n}.example.com/feed.xml")
+    title = factory.Sequence(lambda n: f"Blog {n}")
+
+
+class CandidateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "intake.Candidate"
+
+    feed = factory.SubFactory(FeedFactory)
+    company = factory.LazyAttribute(lambda candidate: candidate.feed.company if candidate.feed else None)
+    link = factory.Sequence(lambda n: f"https://blog.example.com/posts/{n}")
+    listed_link = factory.LazyAttribute(lambda candidate: candidate.link)
+    title = factory.Sequence(lambda n: f"Post {n}")
+    summary = "What the post is about."
+    published_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+
+
 class IssueFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Issue

@@ -8,12 +8,23 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 
+# Under `pytest -n` (pytest-xdist) each worker process gets a Redis database and a media folder of its
+# own, as it gets a test database of its own from pytest-django: tests clear the cache and write files.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    worker_index = int(XDIST_WORKER.removeprefix("gw"))
+    for name in ("REDIS_URL", "CACHE_REDIS_URL"):
+        url = os.environ.get(name, "")
+        base, _, database = url.rpartition("/")
+        if url and database.isdigit():
+            os.environ[name] = f"{base}/{(int(database) + worker_index) % 16}"
+
 from config.settings import *  # noqa: F403
 from config.settings import BASE_DIR, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media{'-' + XDIST_WORKER if XDIST_WORKER else ''}"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 WHITENOISE_AUTOREFRESH = True  # serve static files from the finders; no collectstatic in tests

@@ -178,6 +178,7 @@ def test_every_newsroom_page_fits_1280_and_1366_and_passes_axe(browser, live_ser
         ("issue-change-published-read-only", f"/admin/digest/issue/{published.pk}/change/"),
         ("story-delete-confirmation", f"/admin/stories/story/{story.pk}/delete/"),
         ("story-changelist", "/admin/stories/story/"),
+        ("story-add", "/admin/stories/story/add/"),  # with "Save and add to issue"
         ("story-change", f"/admin/stories/story/{story.pk}/change/"),
         ("story-history", f"/admin/stories/story/{story.pk}/history/"),
         ("story-revision", f"/admin/stories/story/{story.pk}/history/{story.history.earliest().history_id}/"),
@@ -190,6 +191,8 @@ def test_every_newsroom_page_fits_1280_and_1366_and_passes_axe(browser, live_ser
         assert response.status == 200, path
         if name == "story-change":
             expect(ed.locator(".markdown-preview")).to_contain_text("fewer hops")
+        if name == "story-add":
+            expect(ed.locator(".add-to-issue")).to_be_visible()
         check(ed, name)
 
     # A refused save: someone else saved the story since this form was opened.

@@ -166,3 +166,15 @@ def test_a_body_built_with_other_templates_is_not_served_and_is_rebuilt(client, 
     assert "OLD BODY" not in client.get(uncached(issue)).content.decode()
     build_bodies()
     assert stored(issue).is_current and "OLD BODY" not in stored(issue).html
+
+
+def test_build_issue_bodies_builds_every_missing_body_and_all_rebuilds_current_ones(site):
+    from django.core.management import call_command
+
+    call_command("build_issue_bodies", stdout=None)
+    bodies = StoredIssueBody.objects.filter(issue__in=[site["older"], site["issue"], site["newer"]])
+    assert bodies.count() == 3 and all(body.is_current for body in bodies)
+    built_at = {body.pk: body.built_at for body in bodies}
+
+    call_command("build_issue_bodies", "--all", stdout=None)
+    assert all(body.is_current and body.built_at > built_at[body.pk] for body in bodies.all())

@@ -90,10 +90,14 @@ def _move(subscriber, to_status, *, by=None, note=""):
     )
 
 
+def _recent_notices(subscriber, kind):
+    since = timezone.now() - datetime.timedelta(days=1)
+    return subscriber.notices.filter(kind=kind, created_at__gte=since).count()
+
+
 def _queue_notice(subscriber, kind):
     """Record a notice for the subscriber unless they had too many today; send it after the commit."""
-    since = timezone.now() - datetime.timedelta(days=1)
-    if subscriber.notices.filter(kind=kind, created_at__gte=since).count() >= settings.NEWSLETTER_NOTICES_PER_DAY:
+    if _recent_notices(subscriber, kind) >= settings.NEWSLETTER_NOTICES_PER_DAY:
         logger.info("Subscriber %s had enough %s notices today.", subscriber.pk, kind)
         return None
     notice = Notice.objects.create(subscriber=subscriber, kind=kind)
@@ -127,6 +131,8 @@ def subscribe(*, email, source="the subscribe form"):
             _move(subscriber, SubscriberStatus.PENDING, note=f"Subscribed through {source}")
         if subscriber.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
             _queue_notice(subscriber, NoticeKind.CONFIRM)
+        else:
+            _recent_notices(subscriber, NoticeKind.CONFIRM)  # the same queries, so the same time
 
 
 def confirmation_link(subscriber):

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from newsletter import sending
-from newsletter.models import Mailing, Notice, NoticeKind, Subscriber, SubscriberStatus
+from newsletter.models import Mailing, MailingState, Notice, NoticeKind, Subscriber, SubscriberStatus
 from tests.factories import IssueFactory, PlacementFactory, user_in_role
 
 from .helpers import confirmed
@@ -164,3 +164,40 @@ def test_publishers_manage_subscribers_and_mailings_editors_only_the_issues_opti
     issue = IssueFactory()
     assert client.get(f"/admin/newsletter/issuenewsletter/issue/{issue.pk}/", follow=True).status_code == 200
     assert client.post(f"/admin/newsletter/mailing/test/{issue.pk}/").status_code == 403
+
+
+@pytest.mark.parametrize("who", ["anonymous", "staff without a role", "Contributor", "Editor"])
+def test_strangers_cannot_send_pause_cancel_import_export_or_erase(client, who, django_capture_on_commit_callbacks):
+    from django.core import mail as django_mail
+
+    from tests.factories import UserFactory
+
+    subscriber = confirmed("a@example.com")[0]
+    issue = IssueFactory(published=True)
+    PlacementFactory(issue=issue)
+    with django_capture_on_commit_callbacks(execute=False):
+        mailing = sending.start_mailing(issue=issue)
+    if who == "staff without a role":
+        client.force_login(UserFactory(username="bare", is_staff=True, email="bare@example.com"))
+    elif who != "anonymous":
+        client.force_login(user_in_role(who))
+    csv = SimpleUploadedFile("list.csv", b"email,consent\nnew@example.com,yes\n", content_type="text/csv")
+    requests = [
+        (f"/admin/newsletter/mailing/{mailing.pk}/do/pause/", {}),
+        (f"/admin/newsletter/mailing/{mailing.pk}/do/cancel/", {}),
+        (f"/admin/newsletter/mailing/test/{issue.pk}/", {}),
+        (f"/admin/newsletter/mailing/again/{issue.pk}/", {}),
+        ("/admin/newsletter/subscriber/import/", {"file": csv, "source": "x"}),
+        ("/admin/newsletter/subscriber/", {"action": "erase_selected", "_selected_action": [subscriber.pk]}),
+        ("/admin/newsletter/subscriber/", {"action": "export_csv", "_selected_action": [subscriber.pk]}),
+    ]
+    for url, data in requests:
+        response = client.post(url, data)
+        assert response.status_code in (302, 403), (who, url, response.status_code)
+        if who == "anonymous":
+            assert "/admin/login/" in response["Location"]
+        assert not response.get("Content-Type", "").startswith("text/csv"), (who, url)
+    mailing.refresh_from_db()
+    assert mailing.state == MailingState.SENDING and Mailing.objects.count() == 1
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["a@example.com"]
+    assert django_mail.outbox == []

@@ -43,18 +43,22 @@ def test_the_answer_is_the_same_for_every_address_state(
 def test_the_answer_takes_the_same_time_for_every_address_state(
     client, settings, known_addresses, django_capture_on_commit_callbacks
 ):
-    """Medians of a few requests per state, within a few milliseconds of each other (no timing oracle)."""
+    """Medians of a few requests per state, within a few milliseconds of each other (no timing oracle).
+
+    The confirmation request is sent by a worker after the commit, never in the request, so
+    the callbacks queued by the commit are not run here, as in production.
+    """
     settings.NEWSLETTER_SUBSCRIBES_PER_HOUR = 1000
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     medians = {}
     for address in ["fresh@example.com", *known_addresses]:
         times = []
-        for _ in range(7):
+        for _ in range(9):
             started = time.perf_counter()
-            post(client, address, django_capture_on_commit_callbacks)
+            with django_capture_on_commit_callbacks(execute=False):
+                client.post("/subscribe/", {"email": address, "website": ""}, REMOTE_ADDR="10.0.0.1")
             times.append(time.perf_counter() - started)
         medians[address] = statistics.median(times)
-    assert max(medians.values()) - min(medians.values()) < 0.025, medians
+    assert max(medians.values()) - min(medians.values()) < 0.015, medians
 
 
 def test_the_honeypot_catches_bots_with_the_same_answer(client, smtp, django_capture_on_commit_callbacks):

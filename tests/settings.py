@@ -19,8 +19,8 @@ if XDIST_WORKER:
         if url and database.isdigit():
             os.environ[name] = f"{base}/{(int(database) + worker_index) % 16}"
 
-from config.settings import *  # noqa: F403
-from config.settings import BASE_DIR, STORAGES
+from config.settings import *  # noqa: E402, F403 -- after the environment above is set
+from config.settings import BASE_DIR, STORAGES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -129,6 +129,10 @@ def test_the_deploy_check_is_clean_and_passkeys_belong_to_the_site():
         "DEBUG": "false",
         "SECRET_KEY": "test-only-secret-key-for-the-deploy-check-0123456789abcdef",
         "ALLOWED_HOSTS": "digest.example.com",
+        # What a production newsletter must say for itself (the newsletter's deploy checks).
+        "NEWSLETTER_FROM_EMAIL": "digest@digest.example.com",
+        "NEWSLETTER_POSTAL_ADDRESS": "Engineering @ Scale, 1 Example Street, Springfield",
+        "NEWSLETTER_HASH_KEY": "test-only-erasure-key-0123456789abcdef",
     }
     check = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
     result = subprocess.run(check, env=env, capture_output=True, text=True, cwd=settings.BASE_DIR, check=False)

@@ -2,12 +2,9 @@
 
 A small registry: each type has a name, a sentence for the admin and a typed schema of
 its ``data``, documented in the API's OpenAPI document (``webhooks``) from that schema.
-Another room's event joins with one call, e.g. the newsletter's end of a mailing:
-
-    register_event_type("mailing.finished", description="…", data=MailingFinishedData)
-
-and a receiver of its signal that calls ``delivery.queue_event("mailing.finished", data)``
-inside the signal's transaction.
+Another room's event joins with one call, as the newsletter's end of a mailing does below
+(``register_event_type("mailing.finished", …)``), and a receiver of its signal that calls
+``delivery.queue_event`` inside the signal's transaction (``signal_handlers``).
 
 Every payload is ``{"type": …, "timestamp": …, "data": {…}}`` (Standard Webhooks).
 """
@@ -85,6 +82,21 @@ class IssueCorrectedData(Schema):
     correction: CorrectionData
 
 
+class MailingData(Schema):
+    id: int
+    subject: str
+    total: int = Field(description="Subscribers the mailing was for.")
+    sent: int
+    failed: int = Field(description="Refused for good by the mail server (its answer is in the admin).")
+    skipped: int = Field(description="Unsubscribed, bounced or complained before their turn.")
+    finished_at: datetime.datetime
+
+
+class MailingFinishedData(Schema):
+    issue: IssueData
+    mailing: MailingData
+
+
 class TestData(Schema):
     message: str
 
@@ -110,6 +122,11 @@ register_event_type(
     "issue.corrected", description="A published issue was corrected, with its public note.", data=IssueCorrectedData
 )
 register_event_type("issue.withdrawn", description="A published issue was taken down.", data=IssueEventData)
+register_event_type(
+    "mailing.finished",
+    description="The newsletter of an issue has been tried for every subscriber: sent, failed or skipped.",
+    data=MailingFinishedData,
+)
 register_event_type(
     TEST_EVENT, description="Sent by “Send a test event” in the admin.", data=TestData, subscribable=False
 )

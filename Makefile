@@ -8,8 +8,12 @@ BIN := $(VENV)/bin
 dev: install
 	./bin/dev
 
+# Two test processes (pytest-xdist): browser, worker and server tests wait on I/O much of
+# the time; each process has its own test database, Redis database and media folder.
+TEST_WORKERS ?= 2
+
 test: system-deps install node-tools lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

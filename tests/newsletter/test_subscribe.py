@@ -1,6 +1,5 @@
 """The subscribe form: no cookie, no enumeration, a honeypot, rate limits, no header injection."""
 
-import statistics
 import time
 
 import pytest
@@ -43,22 +42,24 @@ def test_the_answer_is_the_same_for_every_address_state(
 def test_the_answer_takes_the_same_time_for_every_address_state(
     client, settings, known_addresses, django_capture_on_commit_callbacks
 ):
-    """Medians of a few requests per state, within a few milliseconds of each other (no timing oracle).
+    """The fastest of a few requests per state, within a few milliseconds of each other (no timing oracle).
 
     The confirmation request is sent by a worker after the commit, never in the request, so
     the callbacks queued by the commit are not run here, as in production.
     """
     settings.NEWSLETTER_SUBSCRIBES_PER_HOUR = 1000
-    medians = {}
-    for address in ["fresh@example.com", *known_addresses]:
-        times = []
-        for _ in range(9):
+    addresses = ["fresh@example.com", *known_addresses]
+    times = {address: [] for address in addresses}
+    # The states take turns, and the fastest of each is compared: a burst of other work on a
+    # busy machine slows some requests of every state alike, never one state's every request.
+    for _ in range(9):
+        for address in addresses:
             started = time.perf_counter()
             with django_capture_on_commit_callbacks(execute=False):
                 client.post("/subscribe/", {"email": address, "website": ""}, REMOTE_ADDR="10.0.0.1")
-            times.append(time.perf_counter() - started)
-        medians[address] = statistics.median(times)
-    assert max(medians.values()) - min(medians.values()) < 0.015, medians
+            times[address].append(time.perf_counter() - started)
+    fastest = {address: min(taken) for address, taken in times.items()}
+    assert max(fastest.values()) - min(fastest.values()) < 0.015, fastest
 
 
 def test_the_honeypot_catches_bots_with_the_same_answer(client, smtp, django_capture_on_commit_callbacks):

@@ -57,6 +57,9 @@ class LayoutCheck:
     def __call__(self, page, name):
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": HEIGHT})
+            # Let the page settle: a resize makes Select2 redraw its widgets, which
+            # static/newsroom/select2-labels.js names again on the next animation frame.
+            page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
             found = []
             scroll_width = page.evaluate("document.documentElement.scrollWidth")
             if scroll_width > width:

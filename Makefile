@@ -8,9 +8,10 @@ BIN := $(VENV)/bin
 dev: install
 	./bin/dev
 
-# Two test processes (pytest-xdist): browser, worker and server tests wait on I/O much of
-# the time; each process has its own test database, Redis database and media folder.
-TEST_WORKERS ?= 2
+# Against PostgreSQL (DATABASE_URL set, as in CI), two test processes (pytest-xdist): browser,
+# worker and server tests wait on I/O much of the time; each process has its own test
+# database, Redis database and media folder. The quick start's SQLite runs in one process.
+TEST_WORKERS ?= $(if $(DATABASE_URL),2,0)
 
 test: system-deps install node-tools lint
 	$(BIN)/pytest -n $(TEST_WORKERS)

@@ -57,7 +57,7 @@ def test_a_passkey_registers_and_signs_in_with_and_without_a_password(new_page, 
     expect(page.locator(".errornote")).to_contain_text("Your role signs in with a second factor")
 
     page.click("#passkey-register-button")
-    expect(page.locator("table").first).to_contain_text("Passkey")
+    expect(page.locator("table").first).to_contain_text("Passkey", timeout=15_000)  # the ceremony: two round trips
     credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
     assert len(credentials) == 1 and credentials[0]["isResidentCredential"]
     page.goto(f"{live_server.url}/admin/")

@@ -94,7 +94,7 @@ def test_write_a_new_story_in_place_and_move_it_into_a_section(new_page, live_se
     story.fill("#id_sources-0-publisher", "Netflix Tech Blog")
     story.fill("#id_sources-0-url", "https://netflixtechblog.com/post")
     story.click("input[name=_save]")
-    story.wait_for_event("close")
+    story.wait_for_event("close", timeout=30_000)  # the save, then the popup hands the new story back
     expect(page.locator("#id_placements-2-story")).to_have_value(str(Story.objects.get(title="Written in place").pk))
 
     # From the new rows, up into Developing Threads after Delta, then first in it.

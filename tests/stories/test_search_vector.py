@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection
 
 from stories.models import Story
 from stories.search_vector import SEARCH_CONFIG
@@ -10,7 +9,7 @@ from tests.factories import CompanyFactory, SourceFactory, StoryFactory
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="stored tsvectors need PostgreSQL (set DATABASE_URL)"),
+    pytest.mark.usefixtures("postgresql"),  # stored tsvectors: skipped on SQLite, a failure in CI without PostgreSQL
 ]
 
 

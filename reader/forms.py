@@ -1,9 +1,31 @@
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from digest.models import Issue
 from digest.public import public_companies, public_themes
 
 MAX_QUERY_LENGTH = 200
+
+
+class PlainSelect(forms.Select):
+    """A flat ``<select>`` written in Python.
+
+    Django renders each option through its own template, about 0.14 ms apiece: the year
+    filter of a long archive (a century of weeks at the benchmark's scale 10) cost 14 ms
+    of every search. The filters need no option groups, so one format string does.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = {str(item) for item in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((key, " selected" if str(key) in chosen else "", label) for key, label in self.choices),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
 
 
 class SearchForm(forms.Form):
@@ -29,9 +51,9 @@ class SearchForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "as in its address, e.g. netflix"}),
     )
     theme = forms.ModelChoiceField(
-        queryset=None, to_field_name="slug", required=False, empty_label="Any", label="Theme"
+        queryset=None, to_field_name="slug", required=False, empty_label="Any", label="Theme", widget=PlainSelect
     )
-    year = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Year")
+    year = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Year", widget=PlainSelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

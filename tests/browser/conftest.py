@@ -44,15 +44,19 @@ def new_page(browser):
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda message: _note(problems, page, message))
-        page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
-        return page
+        # Every page of the context is watched, popups (an in-place story, a related object) too.
+        context.on("page", lambda page: _watch(problems, page))
+        return context.new_page()
 
     yield open_page
     for context in contexts:
         context.close()
     assert problems == [], "The browser reported problems"
+
+
+def _watch(problems, page):
+    page.on("console", lambda message: _note(problems, page, message))
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
 
 
 def _note(problems, page, message):

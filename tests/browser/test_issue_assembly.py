@@ -1,6 +1,7 @@
 """Assembling an issue in Chromium: stories ordered by dragging and by keyboard, without typing numbers."""
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from digest.models import Section
@@ -9,6 +10,14 @@ from tests.browser.test_newsroom import choose_autocomplete, log_in
 from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, user_in_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def closed_after_saving(popup):
+    try:
+        popup.wait_for_event("close", timeout=30_000)
+    except PlaywrightTimeoutError:
+        errors = popup.locator(".errornote, .errorlist").all_inner_texts()
+        pytest.fail(f"The popup stayed open at {popup.url} showing {errors or 'no error'}")
 
 
 def row(page, title):
@@ -94,7 +103,7 @@ def test_write_a_new_story_in_place_and_move_it_into_a_section(new_page, live_se
     story.fill("#id_sources-0-publisher", "Netflix Tech Blog")
     story.fill("#id_sources-0-url", "https://netflixtechblog.com/post")
     story.click("input[name=_save]")
-    story.wait_for_event("close", timeout=30_000)  # the save, then the popup hands the new story back
+    closed_after_saving(story)  # the save, then the popup hands the new story back
     expect(page.locator("#id_placements-2-story")).to_have_value(str(Story.objects.get(title="Written in place").pk))
 
     # From the new rows, up into Developing Threads after Delta, then first in it.

@@ -217,5 +217,6 @@ def test_a_correction_while_the_cache_is_unreachable_is_saved_purged_later_and_r
     wait_for(lambda: "A corrected title" in reader.get(company.get_absolute_url()).content.decode(), 30, "a fresh page")
     wait_for(lambda: Issue.objects.get(pk=issue.pk).pdf_content_hash != first_pdf, 30, "the PDF to be rebuilt")
     assert not PagePurge.objects.exists()
-    correction_run = run_of(issue)
-    assert correction_run.kind == RunKind.CORRECTION and correction_run.state == RunState.COMPLETED
+    # The PDF is stored by the run's step; the run is marked completed just after, in its own transaction.
+    wait_for(lambda: run_of(issue).state == RunState.COMPLETED, 30, "the correction run to complete")
+    assert run_of(issue).kind == RunKind.CORRECTION

@@ -20,7 +20,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import RESULTS, ROOT, gunicorn, production_environment, status, wait_until, wrk
+from harness import RESULTS, ROOT, gunicorn, production_environment, row, set_up_django, status, wait_until, wrk
 
 CACHED_SHARE_BUDGET = 0.80  # of the issue page's cached requests per second
 WEBHOOK_BUDGET_SECONDS = 3.0
@@ -32,10 +32,6 @@ ENV = production_environment(
     WEBHOOK_BEAT_INTERVAL_SECONDS="5",
     PUBLISH_DUE_INTERVAL_SECONDS="5",
 )
-
-
-def row(figure, measured, budget, met, **details):
-    return {"figure": figure, "measured": measured, "budget": budget, "met": met, **details}
 
 
 def largest_issue():
@@ -138,13 +134,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="one short round, one publication")
     args = parser.parse_args()
-    import os
-
-    os.environ.update(ENV)
-    sys.path.insert(0, str(ROOT))  # before bench/: the project's `api` app, not this script
-    import django
-
-    django.setup()
+    set_up_django(ENV)
     slug = largest_issue().slug
     with gunicorn(ENV, workers=4, log_name="bench-api-gunicorn.log") as base_url:
         rows = throughput_rows(base_url, slug, rounds=1 if args.smoke else 3, duration="1s" if args.smoke else "4s")

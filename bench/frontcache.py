@@ -36,7 +36,17 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from harness import RESULTS, ROOT, ensure_database, free_port, gunicorn, manage, production_environment, wait_until, wrk
+from harness import (
+    RESULTS,
+    ROOT,
+    free_port,
+    gunicorn,
+    prepare_database,
+    production_environment,
+    set_up_django,
+    wait_until,
+    wrk,
+)
 
 VARNISH_SHARE_BUDGET = 0.50
 PURGE_BUDGET_SECONDS = 1.0
@@ -212,14 +222,8 @@ def main():
         with varnish(directory, backend_port) as (varnish_url, purge_url):
             env = production_environment(FRONT_CACHE="varnish", FRONT_CACHE_PURGE_URLS=purge_url)
             if not args.prepared:
-                ensure_database(env)
-                manage(env, "migrate", "--noinput")
-                manage(env, "collectstatic", "--noinput")
-            os.environ.update(env)
-            sys.path.insert(0, str(ROOT))
-            import django
-
-            django.setup()
+                prepare_database(env)
+            set_up_django(env)
             from digest.models import Issue
 
             issue = Issue.objects.published().get(slug=args.issue) if args.issue else Issue.objects.latest_published()

@@ -57,6 +57,27 @@ def manage(env, *args):
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
+def prepare_database(env):
+    """Create the benchmark's database unless it exists, migrate it and collect the static files."""
+    ensure_database(env)
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+
+
+def set_up_django(env):
+    """Set up Django in this process under the site's environment, to read and write its data directly."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))  # before bench/: the project's apps, not the scripts of the same name
+    import django
+
+    django.setup()
+
+
+def row(figure, measured, budget, met, **details):
+    """One figure of the benchmark's table (bench/run.py), against its budget: ``met`` is None without one."""
+    return {"figure": figure, "measured": measured, "budget": budget, "met": met, **details}
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

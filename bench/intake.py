@@ -33,11 +33,12 @@ from pathlib import Path
 from harness import (
     RESULTS,
     ROOT,
-    ensure_database,
     gunicorn,
-    manage,
+    prepare_database,
     production_environment,
+    row,
     sequential_median_ms,
+    set_up_django,
     status,
 )
 
@@ -63,14 +64,8 @@ def main():
         OUTBOUND_ALLOWED_NETWORKS="127.0.0.0/8",
         INTAKE_DUE_INTERVAL_SECONDS="1",
     )
-    ensure_database(env)
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput")
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    prepare_database(env)
+    set_up_django(env)
     from tests.intake.feed_server import FeedServer
 
     server = FeedServer().start()
@@ -267,10 +262,6 @@ def inbox_queries(cpu_samples=0):
         client.get("/admin/intake/candidate/")
         cpu.append((time.process_time() - started) * 1000)
     return count, statistics.median(cpu) if cpu else None
-
-
-def row(figure, measured, budget, met):
-    return {"figure": figure, "measured": measured, "budget": budget, "met": met}
 
 
 if __name__ == "__main__":

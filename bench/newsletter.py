@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import RESULTS, ROOT, ensure_database, manage, production_environment
+from harness import RESULTS, ROOT, ensure_database, manage, production_environment, set_up_django
 
 SIZES = (1_000, 10_000)
 SMOKE_SIZES = (50, 200)
@@ -185,10 +185,7 @@ def main():
         env = environment(sink.port)
         ensure_database(env)
         manage(env, "migrate", "--noinput")
-        os.environ.update(env)
-        import django
-
-        django.setup()
+        set_up_django(env)
         issue = published_demo_issue()
         runs = [mail_to(issue, size, env, sink) for size in sizes]
         costs = render_costs(issue, samples=50 if args.smoke else 500)

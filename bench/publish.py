@@ -13,7 +13,17 @@ import sys
 import time
 from contextlib import contextmanager
 
-from harness import RESULTS, ROOT, ensure_database, gunicorn, manage, production_environment, status, wait_until
+from harness import (
+    RESULTS,
+    ROOT,
+    gunicorn,
+    manage,
+    prepare_database,
+    production_environment,
+    set_up_django,
+    status,
+    wait_until,
+)
 
 RUNS = int(os.environ.get("BENCH_PUBLISH_RUNS", "7"))
 BUDGET_SECONDS = 3.0
@@ -27,9 +37,7 @@ def publishing_stack(*, load_demo=False):
     This process's Django is set up on the same database and Redis, to publish through
     ``digest.publishing`` as the admin would.
     """
-    ensure_database(ENV)
-    manage(ENV, "migrate", "--noinput")
-    manage(ENV, "collectstatic", "--noinput")
+    prepare_database(ENV)
     if load_demo:
         manage(ENV, "load_demo", "--no-admin")
     worker = subprocess.Popen(
@@ -39,11 +47,7 @@ def publishing_stack(*, load_demo=False):
     )  # fmt: skip
     try:
         with gunicorn(ENV, workers=2, log_name="bench-publish-gunicorn.log") as base_url:
-            os.environ.update(ENV)
-            sys.path.insert(0, str(ROOT))
-            import django
-
-            django.setup()
+            set_up_django(ENV)
             yield base_url
     finally:
         worker.terminate()

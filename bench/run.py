@@ -42,11 +42,12 @@ from urllib.parse import quote_plus
 from harness import (
     RESULTS,
     ROOT,
-    ensure_database,
     gunicorn,
-    manage,
+    prepare_database,
     production_environment,
+    row,
     sequential_median_ms,
+    set_up_django,
     status,
     wrk,
 )
@@ -77,14 +78,8 @@ def main():
 
     # The production settings, plus the floor's address (bench/settings.py).
     env = production_environment(DJANGO_SETTINGS_MODULE="bench.settings")
-    ensure_database(env)
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput")
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    prepare_database(env)
+    set_up_django(env)
     targets = prepare(scale)
     write_floor_template(targets["issues"][0])
     if args.admin:
@@ -424,10 +419,6 @@ def newsletter_rows(record):
         row(f"newsletter: claim of {record['render']['claim']['batch']} at {n} pending",
             f"{record['render']['claim']['claim_ms']:.1f} ms", "", None),
     ]  # fmt: skip
-
-
-def row(figure, measured, budget, met, **details):
-    return {"figure": figure, "measured": measured, "budget": budget, "met": met, **details}
 
 
 def report(rows, *, scale, smoke, rounds, name=None):

@@ -379,7 +379,32 @@ class PDFPreview(models.Model):
         return f"PDF preview of {self.issue} ({self.get_state_display().lower()})"
 
 
-class DiscardedFile(models.Model):
+class RetriedWork(models.Model):
+    """Work a change calls for outside the database, kept as a row until it is done.
+
+    The row is written in the transaction of the change, the work is tried once that commits
+    and then by the beat until it succeeds; a try that fails leaves the row, with its error,
+    and a try that succeeds deletes it.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_tried_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def record_failure(self, error):
+        """Keep the row for the next try, saying when this one failed and why."""
+        self.attempts += 1
+        self.last_tried_at = timezone.now()
+        self.last_error = f"{type(error).__name__}: {error}"
+        self.save(update_fields=["attempts", "last_tried_at", "last_error"])
+
+
+class DiscardedFile(RetriedWork):
     """A stored file nothing uses any more (a replaced or withdrawn PDF), to delete from storage.
 
     Written in the transaction that stops using the file, deleted from storage once that
@@ -388,13 +413,6 @@ class DiscardedFile(models.Model):
     """
 
     name = models.CharField(max_length=255, help_text="The file's name in the media storage.")
-    created_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveIntegerField(default=0)
-    last_tried_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
 
     def __str__(self):
         return self.name

@@ -13,7 +13,6 @@ from functools import partial
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
 
 from .models import DiscardedFile
 
@@ -54,10 +53,7 @@ def _attempt_delete(discarded_id):
         try:
             default_storage.delete(discarded.name)  # a file already gone is no error
         except Exception as error:  # any storage failure: the row stays for the next try
-            discarded.attempts += 1
-            discarded.last_tried_at = timezone.now()
-            discarded.last_error = f"{type(error).__name__}: {error}"
-            discarded.save(update_fields=["attempts", "last_tried_at", "last_error"])
+            discarded.record_failure(error)
             logger.warning("Could not delete %s (attempt %s): %s", discarded.name, discarded.attempts, error)
         else:
             discarded.delete()

@@ -11,13 +11,37 @@ from django.template.loader import render_to_string
 
 
 @dataclass(frozen=True)
-class IssuePanel:
+class Panel:
     name: str
     template: str
-    context: object  # context(request, issue) -> dict, or None to hide the panel for this issue
+    context: object  # context(request, subject) -> dict, or None to hide the panel for this subject
 
 
-_ISSUE_PANELS = []
+class PanelRegistry:
+    """Panels by name, in the order registered, each rendered with its subject under ``subject_name``."""
+
+    def __init__(self, subject_name):
+        self.subject_name = subject_name
+        self.panels = []
+
+    def register(self, name, template, context):
+        self.unregister(name)
+        self.panels.append(Panel(name, template, context))
+
+    def unregister(self, name):
+        self.panels[:] = [panel for panel in self.panels if panel.name != name]
+
+    def render(self, request, subject):
+        rendered = []
+        for panel in self.panels:
+            context = panel.context(request, subject)
+            if context is not None:
+                context = {**context, self.subject_name: subject}
+                rendered.append(render_to_string(panel.template, context, request=request))
+        return rendered
+
+
+_ISSUE_PANELS = PanelRegistry("issue")
 
 
 def register_issue_panel(name, *, template, context):
@@ -26,27 +50,21 @@ def register_issue_panel(name, *, template, context):
     Registering a name again replaces its panel. The template gets ``issue`` and ``request``
     besides what ``context`` returns; a panel whose ``context`` returns None is not shown.
     """
-    unregister_issue_panel(name)
-    _ISSUE_PANELS.append(IssuePanel(name, template, context))
+    _ISSUE_PANELS.register(name, template, context)
 
 
 def unregister_issue_panel(name):
-    _ISSUE_PANELS[:] = [panel for panel in _ISSUE_PANELS if panel.name != name]
+    _ISSUE_PANELS.unregister(name)
 
 
 def issue_panels(request, issue):
     """The HTML of every panel shown for ``issue``, in the order they were registered."""
-    rendered = []
-    for panel in _ISSUE_PANELS:
-        context = panel.context(request, issue)
-        if context is not None:
-            rendered.append(render_to_string(panel.template, {**context, "issue": issue}, request=request))
-    return rendered
+    return _ISSUE_PANELS.render(request, issue)
 
 
 # Sections of the publishing report (Publication runs › Publishing) --------------------------
 
-_REPORT_SECTIONS = []
+_REPORT_SECTIONS = PanelRegistry("now")
 
 
 def register_report_section(name, *, template, context):
@@ -55,15 +73,9 @@ def register_report_section(name, *, template, context):
     A channel app lists there what its own work is doing (the newsletter: mailings sending or
     stalled). Registering a name again replaces it; a ``context`` that returns None hides it.
     """
-    _REPORT_SECTIONS[:] = [section for section in _REPORT_SECTIONS if section.name != name]
-    _REPORT_SECTIONS.append(IssuePanel(name, template, context))
+    _REPORT_SECTIONS.register(name, template, context)
 
 
 def report_sections(request, now):
     """The HTML of every section of the publishing report, in the order registered."""
-    rendered = []
-    for section in _REPORT_SECTIONS:
-        context = section.context(request, now)
-        if context is not None:
-            rendered.append(render_to_string(section.template, {**context, "now": now}, request=request))
-    return rendered
+    return _REPORT_SECTIONS.render(request, now)

@@ -15,7 +15,6 @@ import logging
 from functools import partial
 
 from django.db import transaction
-from django.utils import timezone
 
 from . import front_cache, issue_bodies, page_cache
 from .models import PagePurge
@@ -65,10 +64,7 @@ def _attempt_purge(purge_id):
         try:
             purge_keys(purge.keys)
         except Exception as error:  # any cache failure: the row stays for the next try
-            purge.attempts += 1
-            purge.last_tried_at = timezone.now()
-            purge.last_error = f"{type(error).__name__}: {error}"
-            purge.save(update_fields=["attempts", "last_tried_at", "last_error"])
+            purge.record_failure(error)
             logger.warning("Could not purge %s keys (attempt %s): %s", len(purge.keys), purge.attempts, error)
         else:
             purge.delete()

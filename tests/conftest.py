@@ -1,4 +1,5 @@
 import os
+from functools import partial
 
 import pytest
 from django.conf import settings
@@ -42,6 +43,13 @@ def superuser(db):
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed():`` the change inside commits at the end of the block, and the work
+    queued for after its commit runs then (purges; the publish run on eager Celery)."""
+    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -112,11 +111,6 @@ def bucket(settings, s3_endpoint):
         return {item["Key"]: client.get_object(Bucket=name, Key=item["Key"])["Body"].read() for item in listed}
 
     return objects
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 @pytest.fixture

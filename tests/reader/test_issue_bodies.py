@@ -6,8 +6,6 @@ make them; a change "commits" at the end of a ``committed()`` block, where its o
 runs (the purge, and the wake-up of the worker that rebuilds bodies, on eager Celery).
 """
 
-from functools import partial
-
 import pytest
 from django.db import transaction
 from django.test import Client
@@ -21,11 +19,6 @@ from tests.admin_forms import change_form_data
 from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, ThemeFactory, user_in_role
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ Celery eager). A page is served from the cache when it is answered without a dat
 
 import re
 from contextlib import contextmanager
-from functools import partial
 
 import pytest
 from django.db import connection, transaction
@@ -198,13 +197,6 @@ THIRD_TOPICS = [
 
 
 # Making changes ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """``with committed():`` the change inside commits at the end of the block, and the work
-    queued for after its commit runs then (purges; the publish run on eager Celery)."""
-    return partial(django_capture_on_commit_callbacks, execute=True)
 
 
 @pytest.fixture

@@ -102,7 +102,10 @@ def is_allowed_address(address):
             address = address.teredo[1]
     if any(address in network for network in _allowed_networks()):
         return True
-    return address.is_global and not address.is_multicast
+    # is_global alone lets through IPv6 ranges that are reserved or deprecated but may still be routed
+    # inside a network (::/96 IPv4-compatible, ::ffff:0:0/96 translated, local-use NAT64, site-local).
+    site_local = address.version == 6 and address.is_site_local
+    return address.is_global and not (address.is_multicast or address.is_reserved or site_local)
 
 
 def request(

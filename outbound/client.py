@@ -27,13 +27,14 @@ from concurrent.futures import TimeoutError as LookupTimeout
 from dataclasses import dataclass
 from email.message import Message
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
 
 MAX_URL_LENGTH = 2048
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
+_ASCII_PRINTABLE = "".join(chr(code) for code in range(33, 127))
 # NAT64 (RFC 6052) carries an IPv4 address in its last 32 bits; judge that address.
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -159,6 +160,9 @@ def _one_request(parts, method, headers, body, max_bytes, connect_timeout, read_
     target = parts.path or "/"
     if parts.query:
         target = f"{target}?{parts.query}"
+    # An address typed or linked with non-ASCII characters is sent percent-encoded (UTF-8), as browsers
+    # do; http.client refuses anything but ASCII in the request line.
+    target = quote(target, safe=_ASCII_PRINTABLE)
     try:
         connection.request(method, target, body=body, headers=headers)
         sock = connection.sock  # kept: the connection lets go of it once it knows the answer ends the connection

@@ -250,3 +250,15 @@ def test_a_status_line_with_a_nul_byte_is_the_feeds_failure_shown_on_it(db):
     server.close()
     feed.refresh_from_db()
     assert feed.failures == 1 and "Request to 127.0.0.1 failed" in feed.last_error and "\x00" not in feed.last_error
+
+
+def test_a_post_and_a_feed_at_addresses_with_accents_are_read(feed_server, editor, client):
+    page = b"<html><head><title>Le caf\xc3\xa9</title></head></html>"
+    feed_server.routes["/caf%C3%A9"] = (200, {"Content-Type": "text/html; charset=utf-8"}, page)
+    feed_server.routes["/flux-%C3%A9t%C3%A9"] = (200, {"Content-Type": "application/rss+xml"}, rss(posts(BLOG, 2)))
+    client.force_login(editor)
+    response = client.post("/admin/intake/candidate/add/", {"url": feed_server.url("/caf\u00e9")})
+    assert response.status_code == 302
+    assert Candidate.objects.get().title == "Le caf\u00e9"
+    feed = make_feed(feed_server, "/flux-\u00e9t\u00e9")
+    assert fetching.fetch_feed(feed.pk) == 2

@@ -88,6 +88,12 @@ def test_a_request_to_an_allowed_address_returns_the_whole_answer_and_names_the_
     assert Handler.seen[0][2]["User-Agent"] == settings.OUTBOUND_USER_AGENT
 
 
+def test_an_address_with_non_ascii_characters_is_requested_percent_encoded_as_browsers_do(server):
+    response = request(f"{server}/caf\u00e9-%C3%A9?q=\u00fcber&x=1", method="POST", body=b"{}")
+    assert response.status == 404  # the server answered: the request was made
+    assert Handler.seen[0][1] == "/caf%C3%A9-%C3%A9?q=%C3%BCber&x=1"
+
+
 def test_a_post_carries_its_body_and_headers(server):
     response = request(f"{server}/hello", method="POST", body=b'{"a": 1}', headers={"Content-Type": "x/y"})
     assert response.status == 200

@@ -5,7 +5,6 @@ login; the superuser-only ones check ``is_superuser`` on the live user here.
 """
 
 from django.contrib import admin, messages
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from . import factors, sessions, sign_in
-from .forms import CodeForm, ConfirmAppForm
+from .forms import CodeForm, ConfirmAppForm, SignInForm
 from .models import AccountChange, SignIn
 from .notices import record_change
 from .records import record_sign_in
@@ -33,7 +32,7 @@ Change = AccountChange.Action
 class PasswordStepView(LoginView):
     """The admin's login form; an account with a second factor goes on to the second step."""
 
-    authentication_form = AdminAuthenticationForm
+    authentication_form = SignInForm
     template_name = "accounts/sign_in.html"
 
     def form_valid(self, form):

@@ -33,6 +33,9 @@ from . import cursors, schemas
 
 PAGE_SIZE = 20  # issues and stories a page, like the site's archive and timelines
 INDEX_PAGE_SIZE = 100  # companies, themes and tags a page
+# Far past any archive's search results; a cursor beyond it was not written by the API (and
+# PostgreSQL refuses an OFFSET past a bigint with an error).
+MAX_SEARCH_OFFSET = 1_000_000
 # A slug in a path or a filter: any characters but the slash and control characters
 # (taggit's slugs may be Unicode; PostgreSQL refuses a NUL in a query).
 SLUG_PATTERN = r"^[^/\x00-\x1f\x7f]{1,300}$"
@@ -487,7 +490,7 @@ def search(
 ):
     """Full-text search over published stories, as the site's search: best match first."""
     offset = cursors.decode(cursor, int)[0] if cursor else 0
-    if offset < 0 or offset % PAGE_SIZE:
+    if not 0 <= offset <= MAX_SEARCH_OFFSET or offset % PAGE_SIZE:
         raise cursors.InvalidCursor("This cursor is not one the API wrote: use the `next` address of a page.")
     results = search_stories(q).defer("search_vector").prefetch_related(*STORY_RELATIONS)
     page, next_url = _next_page(

@@ -199,8 +199,8 @@ def _record_success(feed, response, *, title):
     # update(), not save(): an editor may have changed the feed while it was fetched.
     Feed.objects.filter(pk=feed.pk).update(
         title=(title or "")[:200],
-        etag=(response.headers.get("etag") or feed.etag)[:500],
-        last_modified=(response.headers.get("last-modified") or feed.last_modified)[:100],
+        etag=_text(response.headers.get("etag") or feed.etag)[:500],
+        last_modified=_text(response.headers.get("last-modified") or feed.last_modified)[:100],
         last_fetched_at=now,
         last_success_at=now,
         failures=0,
@@ -214,11 +214,16 @@ def _record_failure(feed, error):
     failures = feed.failures + 1
     # Back off: twice the wait after each failure in a row, at most INTAKE_MAX_BACKOFF.
     wait = min(feed.interval * 2 ** min(failures, 16), settings.INTAKE_MAX_BACKOFF)
-    message = f"{now:%Y-%m-%d %H:%M} UTC: {error}"[:MAX_ERROR_LENGTH]
+    message = _text(f"{now:%Y-%m-%d %H:%M} UTC: {error}")[:MAX_ERROR_LENGTH]
     logger.warning("Feed %s (%s) failed (%d in a row): %s", feed.pk, feed.url[:200], failures, error)
     Feed.objects.filter(pk=feed.pk).update(
         last_fetched_at=now, failures=failures, last_error=message, next_fetch_at=now + _jittered(wait)
     )
+
+
+def _text(value):
+    """Text the feed's server wrote (a header, an error quoting it), without the NULs PostgreSQL refuses."""
+    return value.replace("\x00", "")
 
 
 def _jittered(interval):

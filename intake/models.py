@@ -92,6 +92,8 @@ class CandidateQuerySet(models.QuerySet):
         """Candidates dated on the days from ``start`` to ``end`` (dates, inclusive), in the site's time zone."""
         zone = timezone.get_current_timezone()
         since = datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
+        if end == datetime.date.max:  # the calendar's last day has no day after it
+            return self.filter(dated_at__gte=since)
         until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
         return self.filter(dated_at__gte=since, dated_at__lt=until)
 

@@ -3,7 +3,8 @@ resume, cancel, failures), each issue's options, and a test send."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -148,7 +149,12 @@ class MailingAdmin(admin.ModelAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        mailing = get_object_or_404(Mailing, pk=object_id)
+        try:
+            mailing = Mailing.objects.filter(pk=Mailing._meta.pk.to_python(unquote(object_id))).first()
+        except ValidationError:  # not a number: no mailing has it
+            mailing = None
+        if mailing is None:
+            return super().change_view(request, object_id, form_url, extra_context)  # the admin's "does not exist"
         extra_context = {
             **(extra_context or {}),
             "progress": sending.progress(mailing),

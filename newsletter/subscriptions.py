@@ -17,6 +17,7 @@ import hmac
 import io
 import json
 import logging
+import re
 from functools import partial
 
 from celery import current_app
@@ -51,6 +52,9 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 50_000
 CONSENT_YES = {"yes", "y", "true", "1", "consented"}
 CONSENT_NO = {"", "no", "n", "false", "0"}
+# What ``Subscriber.token`` holds (``secrets.token_urlsafe``): anything else is no token, and is
+# not sent to the database (PostgreSQL refuses a NUL in a query with an error, not an answer).
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class InvalidLink(Exception):
@@ -159,7 +163,7 @@ def confirm(*, token):
 
 def subscriber_for_token(token):
     """The subscriber whose unsubscribe link carries ``token``, or None."""
-    if not token or len(token) > 64:
+    if not TOKEN.fullmatch(token or ""):
         return None
     return Subscriber.objects.filter(token=token).first()
 

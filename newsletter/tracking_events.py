@@ -2,10 +2,15 @@
 
 A bounced or complaining subscriber is never mailed again: their status changes, and any
 mailing in progress skips them at their turn.
+
+Anymail checks the webhook's basic-auth credentials (``ANYMAIL_WEBHOOK_SECRET``) only when
+they are configured: without them, anyone could post a complaint for any address. Such
+reports change nothing.
 """
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from .models import Subscriber, SubscriberStatus
@@ -19,6 +24,9 @@ _STATUS_FOR_EVENT = {"bounced": SubscriberStatus.BOUNCED, "complained": Subscrib
 def record_bounce_or_complaint(sender, event, esp_name, **kwargs):
     status = _STATUS_FOR_EVENT.get(event.event_type)
     if status is None or not event.recipient:
+        return
+    if not getattr(settings, "ANYMAIL", {}).get("WEBHOOK_SECRET"):
+        logger.warning("Ignored a %s report from %s: ANYMAIL_WEBHOOK_SECRET is not set.", event.event_type, esp_name)
         return
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().filter(email=normalise(event.recipient)).first()

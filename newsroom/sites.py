@@ -1,6 +1,9 @@
 """The newsroom's admin site: Django's, with a home page of what needs doing instead of the app list."""
 
+from functools import wraps
+
 from django.contrib import admin
+from django.core.exceptions import SuspiciousOperation
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -14,6 +17,22 @@ class NewsroomAdminSite(admin.AdminSite):
 
     def get_urls(self):
         return [path("models/", self.admin_view(self.models_view), name="models"), *super().get_urls()]
+
+    def admin_view(self, view, cacheable=False):
+        """Django's, refusing a NUL in the query string with a 400 before any view passes it to the database.
+
+        The admin's list filters hand their values to the database as they come, and PostgreSQL
+        answers a NUL in a query with an error (``?state=%00`` answered 500).
+        """
+        checked = super().admin_view(view, cacheable)
+
+        @wraps(checked)
+        def refusing_nul(request, *args, **kwargs):
+            if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+                raise SuspiciousOperation("A NUL character in the query string.")
+            return checked(request, *args, **kwargs)
+
+        return refusing_nul
 
     def index(self, request, extra_context=None):
         """The home page: awaiting my review, my drafts, scheduled, what failed, recent activity."""

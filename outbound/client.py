@@ -27,13 +27,14 @@ from concurrent.futures import TimeoutError as LookupTimeout
 from dataclasses import dataclass
 from email.message import Message
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
 
 MAX_URL_LENGTH = 2048
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
+_ASCII_PRINTABLE = "".join(chr(code) for code in range(33, 127))
 # NAT64 (RFC 6052) carries an IPv4 address in its last 32 bits; judge that address.
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -102,7 +103,10 @@ def is_allowed_address(address):
             address = address.teredo[1]
     if any(address in network for network in _allowed_networks()):
         return True
-    return address.is_global and not address.is_multicast
+    # is_global alone lets through IPv6 ranges that are reserved or deprecated but may still be routed
+    # inside a network (::/96 IPv4-compatible, ::ffff:0:0/96 translated, local-use NAT64, site-local).
+    site_local = address.version == 6 and address.is_site_local
+    return address.is_global and not (address.is_multicast or address.is_reserved or site_local)
 
 
 def request(
@@ -156,6 +160,9 @@ def _one_request(parts, method, headers, body, max_bytes, connect_timeout, read_
     target = parts.path or "/"
     if parts.query:
         target = f"{target}?{parts.query}"
+    # An address typed or linked with non-ASCII characters is sent percent-encoded (UTF-8), as browsers
+    # do; http.client refuses anything but ASCII in the request line.
+    target = quote(target, safe=_ASCII_PRINTABLE)
     try:
         connection.request(method, target, body=body, headers=headers)
         sock = connection.sock  # kept: the connection lets go of it once it knows the answer ends the connection

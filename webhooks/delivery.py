@@ -223,6 +223,8 @@ def attempt(delivery_id):
 
 def _record(delivery, started, duration_ms, status_code, succeeded, excerpt, error, permanent):
     schedule = settings.WEBHOOK_RETRY_SCHEDULE
+    # The receiver wrote these; PostgreSQL refuses a NUL in text (and the attempt would go unrecorded).
+    excerpt, error = excerpt.replace("\x00", ""), error.replace("\x00", "")
     with transaction.atomic():
         Attempt.objects.create(
             delivery=delivery, started_at=started, duration_ms=duration_ms, status_code=status_code,

@@ -54,3 +54,11 @@ def test_one_cannot_touch_another_users_factors_or_sessions():
     assert client.post(reverse("accounts:end_session", args=[eve.pk, session.pk])).status_code == 403
     assert TOTPDevice.objects.filter(user=eve).count() == 2
     assert StaffSession.objects.filter(user=eve).exists()
+
+
+@pytest.mark.parametrize("username", ["u" * 300, "u" * 100_000])
+def test_a_username_longer_than_any_account_is_refused_on_the_sign_in_page(username):
+    user_in_role("Editor", username="eve")
+    answer = Client().post(reverse("admin:login"), {"username": username, "password": "whatever"})
+    assert answer.status_code == 200
+    assert b"errornote" in answer.content or b"errorlist" in answer.content

@@ -137,6 +137,13 @@ def test_search(client, site):
     assert get_json(client, "/api/v1/search/?q=%00", 400)["detail"]
 
 
+@pytest.mark.parametrize("offset", [2**63 - 8, 10**30, 20 * 10**18])
+def test_a_search_cursor_past_any_archive_is_a_clear_400(client, site, offset):
+    from api.cursors import encode
+
+    assert "cursor" in get_json(client, f"/api/v1/search/?q=lightbulb&cursor={encode(offset)}", 400)["detail"]
+
+
 def test_user_text_is_escaped_in_the_json(client):
     PlacementFactory(issue=IssueFactory(published=True), story__title="</script><script>alert(1)</script>")
     body = client.get("/api/v1/stories/").content

@@ -1,6 +1,8 @@
 """Fetching feeds from a real HTTP server on loopback, through the outbound guard."""
 
 import datetime
+import socket
+import threading
 import time
 
 import pytest
@@ -220,3 +222,43 @@ def test_a_post_added_by_address_takes_the_page_title(feed_server, editor):
         company,
     )
     assert candidate.added_by == editor and candidate.feed is None
+
+
+def test_a_feed_with_nul_bytes_in_its_validators_is_read_and_they_are_dropped(feed_server):
+    headers = {"Content-Type": "application/rss+xml", "ETag": '"v\x001"', "Last-Modified": "Mon,\x00 30 Nov 2026"}
+    feed_server.routes["/feed"] = (200, headers, rss(posts(BLOG, 2)))
+    feed = make_feed(feed_server, "/feed")
+    assert fetching.fetch_feed(feed.pk) == 2
+    feed.refresh_from_db()
+    assert (feed.failures, feed.etag, feed.last_modified) == (0, '"v1"', "Mon, 30 Nov 2026")
+
+
+def test_a_status_line_with_a_nul_byte_is_the_feeds_failure_shown_on_it(db):
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer_once():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 2\x0000 OK\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    feed = Feed.objects.create(company=CompanyFactory(), url=f"http://127.0.0.1:{server.getsockname()[1]}/feed")
+    assert fetching.fetch_feed(feed.pk) == 0
+    thread.join(5)
+    server.close()
+    feed.refresh_from_db()
+    assert feed.failures == 1 and "Request to 127.0.0.1 failed" in feed.last_error and "\x00" not in feed.last_error
+
+
+def test_a_post_and_a_feed_at_addresses_with_accents_are_read(feed_server, editor, client):
+    page = b"<html><head><title>Le caf\xc3\xa9</title></head></html>"
+    feed_server.routes["/caf%C3%A9"] = (200, {"Content-Type": "text/html; charset=utf-8"}, page)
+    feed_server.routes["/flux-%C3%A9t%C3%A9"] = (200, {"Content-Type": "application/rss+xml"}, rss(posts(BLOG, 2)))
+    client.force_login(editor)
+    response = client.post("/admin/intake/candidate/add/", {"url": feed_server.url("/caf\u00e9")})
+    assert response.status_code == 302
+    assert Candidate.objects.get().title == "Le caf\u00e9"
+    feed = make_feed(feed_server, "/flux-\u00e9t\u00e9")
+    assert fetching.fetch_feed(feed.pk) == 2

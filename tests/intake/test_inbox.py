@@ -256,3 +256,13 @@ def test_the_inbox_counts_only_up_to_its_cap(editor_client, monkeypatch):
     assert "3 candidates" in page(editor_client)
     CandidateFactory()
     assert "More than 3 candidates: filter or search to see older ones." in page(editor_client)
+
+
+@pytest.mark.parametrize("week", ["0001-01-01_9999-12-31", "2026-01-01_9999-12-31", "0001-01-01_0001-01-07"])
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_a_week_at_the_ends_of_the_calendar_filters_the_inbox_never_a_5xx(admin_client, settings, week, zone):
+    settings.TIME_ZONE = zone
+    CandidateFactory(title="A post of today")
+    response = admin_client.get(f"{INBOX}?state=all&week={week}")
+    assert response.status_code == 200
+    assert (b"A post of today" in response.content) == ("9999" in week)

@@ -201,3 +201,10 @@ def test_strangers_cannot_send_pause_cancel_import_export_or_erase(client, who, 
     assert mailing.state == MailingState.SENDING and Mailing.objects.count() == 1
     assert list(Subscriber.objects.values_list("email", flat=True)) == ["a@example.com"]
     assert django_mail.outbox == []
+
+
+@pytest.mark.parametrize("object_id", ["%00", "abc", "1.5", "99999999999999999999"])
+def test_a_mailing_address_naming_no_mailing_says_so_never_a_5xx(admin_client, object_id):
+    response = admin_client.get(f"/admin/newsletter/mailing/{object_id}/change/", follow=True)
+    assert response.status_code in (200, 404)  # the admin's own "does not exist", or Not Found
+    assert response.status_code == 404 or b"exist" in response.content

@@ -106,3 +106,14 @@ def test_an_expired_or_forged_confirmation_link_confirms_nothing(client, db, set
     assert response.status_code == 400 and b"expired" in response.content
     subscriber.refresh_from_db()
     assert subscriber.status == SubscriberStatus.PENDING
+
+
+@pytest.mark.parametrize("token", ["%00", "a%00b", "%E2%80%AE", "a%0Ab"])
+@pytest.mark.parametrize("action", ["", "resubscribe/", "data/", "erase/"])
+def test_a_mangled_unsubscribe_token_is_not_found_never_a_5xx(client, db, token, action):
+    subscriber = Subscriber.objects.create(email="kept@example.com", status=SubscriberStatus.CONFIRMED)
+    for method in ("get", "post"):
+        response = getattr(client, method)(f"/unsubscribe/{token}/{action}")
+        assert response.status_code in (404, 405), (method, response.status_code)
+    subscriber.refresh_from_db()
+    assert subscriber.status == SubscriberStatus.CONFIRMED

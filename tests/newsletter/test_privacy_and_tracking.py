@@ -90,3 +90,15 @@ def test_a_bounce_and_a_complaint_from_the_providers_webhook_stop_all_mail(clien
     assert postmark(client, other_bounce, secret="hook:wrong").status_code == 400
     other.refresh_from_db()
     assert other.status == SubscriberStatus.CONFIRMED
+
+
+def test_without_a_webhook_secret_configured_nobody_can_report_a_subscriber_as_complaining(client, settings):
+    settings.ANYMAIL = {}  # the provider's webhook was never given its credentials
+    subscriber = Subscriber.objects.create(email="reader@example.com", status=SubscriberStatus.CONFIRMED)
+    complaint = {"RecordType": "SpamComplaint", "Type": "SpamComplaint", "TypeCode": 512, "MessageID": "m3",
+                 "Email": "reader@example.com", "BouncedAt": "2026-11-30T10:00:00Z"}  # fmt: skip
+    response = client.post("/anymail/postmark/tracking/", json.dumps(complaint), content_type="application/json")
+    assert response.status_code < 500
+    subscriber.refresh_from_db()
+    assert subscriber.status == SubscriberStatus.CONFIRMED
+    assert not subscriber.events.exists()

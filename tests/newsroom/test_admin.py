@@ -367,3 +367,18 @@ def test_a_restore_is_checked_against_the_live_row_not_the_page_that_offered_it(
     assert response.status_code == 403
     issue.refresh_from_db()
     assert (issue.state, issue.week_in_review) == ("published", "Final text")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/newsletter/mailing/?state=%00",
+        "/admin/newsletter/notice/?kind=%00",
+        "/admin/newsletter/subscriber/?status=%00",
+        "/admin/webhooks/delivery/?state=%00",
+        "/admin/webhooks/delivery/?event_type=a%00b",
+        "/admin/digest/issue/?state=%00",
+    ],
+)
+def test_a_nul_in_an_admin_lists_filter_is_a_400_never_a_5xx(admin_client, url):
+    assert admin_client.get(url).status_code == 400

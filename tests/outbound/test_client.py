@@ -1,5 +1,6 @@
 """The guarded outbound client against a real HTTP server on loopback (which the test settings allow)."""
 
+import ipaddress
 import socket
 import threading
 import time
@@ -9,6 +10,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from outbound import OutboundError, OutboundRefused, ResponseTooLarge, check_url, request
+from outbound.client import is_allowed_address
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -86,6 +88,12 @@ def test_a_request_to_an_allowed_address_returns_the_whole_answer_and_names_the_
     assert Handler.seen[0][2]["User-Agent"] == settings.OUTBOUND_USER_AGENT
 
 
+def test_an_address_with_non_ascii_characters_is_requested_percent_encoded_as_browsers_do(server):
+    response = request(f"{server}/caf\u00e9-%C3%A9?q=\u00fcber&x=1", method="POST", body=b"{}")
+    assert response.status == 404  # the server answered: the request was made
+    assert Handler.seen[0][1] == "/caf%C3%A9-%C3%A9?q=%C3%BCber&x=1"
+
+
 def test_a_post_carries_its_body_and_headers(server):
     response = request(f"{server}/hello", method="POST", body=b'{"a": 1}', headers={"Content-Type": "x/y"})
     assert response.status == 200
@@ -118,6 +126,10 @@ def test_loopback_is_refused_unless_allowed_and_nothing_is_sent(server, settings
         "[fe80::1]",
         "[64:ff9b::a00:1]",  # NAT64 of 10.0.0.1
         "[2002:a00:1::]",  # 6to4 of 10.0.0.1
+        "[::a00:1]",  # IPv4-compatible (deprecated) 10.0.0.1, carried by an automatic tunnel where one is set up
+        "[::ffff:0:a00:1]",  # IPv4-translated (SIIT) 10.0.0.1
+        "[64:ff9b:1::a00:1]",  # local-use NAT64 (RFC 8215) of 10.0.0.1
+        "[fec0::1]",  # site-local (deprecated, still routed inside some networks)
     ],
 )
 def test_non_public_addresses_are_refused_before_any_connection(address, settings):
@@ -239,3 +251,9 @@ def test_a_name_that_resolves_to_any_private_address_is_refused(server, monkeypa
     with pytest.raises(OutboundRefused):
         request(f"http://metadata.rebind.test:{port}/hello")
     assert Handler.seen == []
+
+
+@pytest.mark.parametrize("address", ["1.1.1.1", "151.101.1.69", "2606:4700::1111", "2a00:1450:4001:80b::200e"])
+def test_public_addresses_are_allowed(address, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
+    assert is_allowed_address(ipaddress.ip_address(address))

@@ -5,10 +5,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    """Records every call (headers and body) and answers with ``status`` (settable while it runs)."""
+    """Records every call (headers and body) and answers with ``status`` and ``answer`` (settable while it runs)."""
 
     def __init__(self, status=200):
         self.status = status
+        self.answer = None  # bytes; None says "answered <status>"
         self.calls = []
         self.server = None
         self.port = None
@@ -24,7 +25,7 @@ class Receiver:
                 receiver.calls.append({"headers": dict(self.headers.items()), "body": body, "path": self.path})
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "text/plain")
-                answer = f"answered {receiver.status}".encode()
+                answer = receiver.answer if receiver.answer is not None else f"answered {receiver.status}".encode()
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)

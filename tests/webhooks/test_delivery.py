@@ -8,6 +8,7 @@ receiver checks the Standard Webhooks signature with the ``standardwebhooks`` pa
 import datetime
 import json
 import socket
+import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -307,3 +308,38 @@ def test_redelivery_sends_the_same_message_again(receiver, publisher, django_cap
     assert json.loads(first["body"]) == json.loads(second["body"])
     row.refresh_from_db()
     assert row.state == DeliveryState.DELIVERED and row.attempt_log.count() == 2
+
+
+def test_a_receivers_answer_with_nul_bytes_is_recorded_shown_without_them(
+    receiver, publisher, django_capture_on_commit_callbacks
+):
+    endpoint = endpoint_at(receiver.url)
+    receiver.answer = b"ok\x00\x00 thanks\x00"
+    published(publisher, django_capture_on_commit_callbacks)
+    row = Delivery.objects.get(endpoint=endpoint)
+    assert row.state == DeliveryState.DELIVERED
+    assert row.attempt_log.get().response_excerpt == "ok thanks"
+
+
+def test_a_status_line_with_a_nul_byte_is_a_failed_attempt_recorded_without_it(
+    publisher, django_capture_on_commit_callbacks
+):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer_once():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 2\x0000 OK\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    endpoint = endpoint_at(f"http://127.0.0.1:{port}/hooks")
+    published(publisher, django_capture_on_commit_callbacks)
+    thread.join(5)
+    server.close()
+    row = Delivery.objects.get(endpoint=endpoint)
+    assert row.state == DeliveryState.PENDING and row.attempts == 1  # retried later, as any failed attempt
+    error = row.attempt_log.get().error
+    assert error.startswith("Request to 127.0.0.1 failed") and "\x00" not in error

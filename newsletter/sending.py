@@ -284,6 +284,9 @@ def send_batch(mailing, claimed, *, pacer=None):
             recipient_id, email, token = remaining[0]
             pacer.wait()
             try:
+                # Opened once, at the first message (a failure to connect is that message's):
+                # send_messages on a closed connection would open and close one per message.
+                mail_connection.open()
                 message = build_message(mailing, email, token, connection=mail_connection)
                 mail_connection.send_messages([message])
             except Exception as error:  # any backend's failure: classified, recorded, never lost

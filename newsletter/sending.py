@@ -37,6 +37,8 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
@@ -44,6 +46,7 @@ from django.utils import timezone
 from digest.models import IssueState
 
 from .message import personalise, render_issue_message, unsubscribe_url
+from .mime import PreparedMessage
 from .models import (
     IssueNewsletter,
     Mailing,
@@ -277,6 +280,7 @@ def send_batch(mailing, claimed, *, pacer=None):
     """
     pacer = pacer or _Pacer(settings.NEWSLETTER_MESSAGES_PER_SECOND)
     mail_connection = get_connection()
+    prepared = {}  # by the length of a token: the message serialised once (SMTP only)
     remaining, marked = list(claimed), 0
     _asynchronous_commits(True)
     try:
@@ -287,8 +291,7 @@ def send_batch(mailing, claimed, *, pacer=None):
                 # Opened once, at the first message (a failure to connect is that message's):
                 # send_messages on a closed connection would open and close one per message.
                 mail_connection.open()
-                message = build_message(mailing, email, token, connection=mail_connection)
-                mail_connection.send_messages([message])
+                _send_one(mailing, email, token, mail_connection, prepared)
             except Exception as error:  # any backend's failure: classified, recorded, never lost
                 outcome = classify(error)
                 _record_failure(recipient_id, outcome)
@@ -312,6 +315,25 @@ def send_batch(mailing, claimed, *, pacer=None):
         if marked:  # a batch that only met temporary failures is no progress: it may show as stalled
             Mailing.objects.filter(pk=mailing.pk).update(last_progress_at=timezone.now())
     return True
+
+
+def _send_one(mailing, email, token, mail_connection, prepared):
+    """Send the recipient's message: its prepared bytes over SMTP, else built by Django for any backend."""
+    raw = None
+    if isinstance(mail_connection, SmtpBackend) and mail_connection.connection is not None:
+        if len(token) not in prepared:
+            try:
+                prepared[len(token)] = PreparedMessage(mailing, build_message, token_length=len(token))
+            except ValueError:  # no prepared form for this mailing: Django builds each message
+                prepared[len(token)] = None
+        if prepared[len(token)] is not None:
+            raw = prepared[len(token)].message_for(email, token)
+    if raw is None:
+        mail_connection.send_messages([build_message(mailing, email, token, connection=mail_connection)])
+        return
+    # What Django's SMTP backend does with the message it built, with the bytes prepared.
+    recipient = sanitize_address(email, settings.DEFAULT_CHARSET)
+    mail_connection.connection.sendmail(prepared[len(token)].from_address, [recipient], raw)
 
 
 def _asynchronous_commits(on):

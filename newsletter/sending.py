@@ -301,9 +301,7 @@ def send_batch(mailing, claimed, *, pacer=None):
                     _release(remaining, outcome)
                     return False
             else:
-                Recipient.objects.filter(pk=recipient_id, status=RecipientStatus.SENDING).update(
-                    status=RecipientStatus.SENT, sent_at=timezone.now(), last_error="", retry_at=None
-                )
+                _mark_sent(recipient_id)
                 remaining.pop(0)
                 marked += 1
     finally:
@@ -334,6 +332,22 @@ def _send_one(mailing, email, token, mail_connection, prepared):
     # What Django's SMTP backend does with the message it built, with the bytes prepared.
     recipient = sanitize_address(email, settings.DEFAULT_CHARSET)
     mail_connection.connection.sendmail(prepared[len(token)].from_address, [recipient], raw)
+
+
+def _mark_sent(recipient_id):
+    """Mark the recipient sent, in its own commit, as soon as the server accepted the message.
+
+    One fixed statement rather than a queryset's ``update``: compiling the query was a third
+    of the worker's CPU per message once the message was prepared (``make bench``).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_SENT, [connection.ops.adapt_datetimefield_value(timezone.now()), recipient_id])
+
+
+_MARK_SENT = (
+    f"UPDATE {Recipient._meta.db_table} SET status = '{RecipientStatus.SENT.value}', sent_at = %s, "  # noqa: S608 - ours
+    f"last_error = '', retry_at = NULL WHERE id = %s AND status = '{RecipientStatus.SENDING.value}'"
+)
 
 
 def _asynchronous_commits(on):

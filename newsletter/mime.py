@@ -51,6 +51,8 @@ class PreparedMessage:
         self.parts = []  # (transfer encoding, pieces): bytes, or a line holding the link
         bodies = {"text/plain": mailing.text, "text/html": mailing.html}
         for number, part in enumerate(mime.get_payload()):
+            if part.get_content_type() not in bodies:
+                raise ValueError(f"No prepared form for a part of {part.get_content_type()}")
             body = bodies[part.get_content_type()]
             self.parts.append(_pieces(body, part["Content-Transfer-Encoding"]))
             part.set_payload(_PART_MARK.format(number))  # keeps the part's headers as they are

@@ -57,7 +57,8 @@ def test_the_prepared_bytes_are_djangos_for_that_recipient(demo_mailing, shape):
     prepared = PreparedMessage(mailing, build_message, token_length=len(TOKEN))
     expected_encoding = "8bit" if shape == "as rendered" else "quoted-printable"
     assert [encoding for encoding, _ in prepared.parts] == [expected_encoding, expected_encoding]
-    for address in ("reader@example.com", "a.much.longer.address.of.a.reader.that.needs.folding@example.co.uk"):
+    long_address = "a.much.longer.address.of.a.reader.whose.to.header.is.longer.than.a.line@example.co.uk"
+    for address in ("reader@example.com", long_address, "o'brien+news@example.com"):
         raw = prepared.message_for(address, TOKEN)
         django = build_message(mailing, address, TOKEN).message().as_bytes(linesep="\r\n")
         assert what_may_differ(raw) == what_may_differ(django)
@@ -103,3 +104,6 @@ def test_a_mailing_over_smtp_sends_the_prepared_bytes_and_the_rest_django_builds
         assert content(html_part(message)) == html and content(text_part(message)) == text
         assert message["List-Unsubscribe"].strip() == f"<{unsubscribe_url(recipient.token)}>"
         assert message["Subject"].strip() == mailing.subject
+    # The two ASCII addresses got the message prepared once (one boundary); zoë Django's own.
+    boundaries = {address: message.get_boundary() for address, message in received.items()}
+    assert boundaries["reader1@example.com"] == boundaries["reader2@example.com"] != boundaries["zoë@example.com"]

@@ -37,6 +37,8 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
@@ -44,6 +46,7 @@ from django.utils import timezone
 from digest.models import IssueState
 
 from .message import personalise, render_issue_message, unsubscribe_url
+from .mime import PreparedMessage
 from .models import (
     IssueNewsletter,
     Mailing,
@@ -277,6 +280,7 @@ def send_batch(mailing, claimed, *, pacer=None):
     """
     pacer = pacer or _Pacer(settings.NEWSLETTER_MESSAGES_PER_SECOND)
     mail_connection = get_connection()
+    prepared = {}  # by the length of a token: the message serialised once (SMTP only)
     remaining, marked = list(claimed), 0
     _asynchronous_commits(True)
     try:
@@ -284,8 +288,10 @@ def send_batch(mailing, claimed, *, pacer=None):
             recipient_id, email, token = remaining[0]
             pacer.wait()
             try:
-                message = build_message(mailing, email, token, connection=mail_connection)
-                mail_connection.send_messages([message])
+                # Opened once, at the first message (a failure to connect is that message's):
+                # send_messages on a closed connection would open and close one per message.
+                mail_connection.open()
+                _send_one(mailing, email, token, mail_connection, prepared)
             except Exception as error:  # any backend's failure: classified, recorded, never lost
                 outcome = classify(error)
                 _record_failure(recipient_id, outcome)
@@ -295,9 +301,7 @@ def send_batch(mailing, claimed, *, pacer=None):
                     _release(remaining, outcome)
                     return False
             else:
-                Recipient.objects.filter(pk=recipient_id, status=RecipientStatus.SENDING).update(
-                    status=RecipientStatus.SENT, sent_at=timezone.now(), last_error="", retry_at=None
-                )
+                _mark_sent(recipient_id)
                 remaining.pop(0)
                 marked += 1
     finally:
@@ -309,6 +313,41 @@ def send_batch(mailing, claimed, *, pacer=None):
         if marked:  # a batch that only met temporary failures is no progress: it may show as stalled
             Mailing.objects.filter(pk=mailing.pk).update(last_progress_at=timezone.now())
     return True
+
+
+def _send_one(mailing, email, token, mail_connection, prepared):
+    """Send the recipient's message: its prepared bytes over SMTP, else built by Django for any backend."""
+    raw = None
+    if isinstance(mail_connection, SmtpBackend) and mail_connection.connection is not None:
+        if len(token) not in prepared:
+            try:
+                prepared[len(token)] = PreparedMessage(mailing, build_message, token_length=len(token))
+            except ValueError:  # no prepared form for this mailing: Django builds each message
+                prepared[len(token)] = None
+        if prepared[len(token)] is not None:
+            raw = prepared[len(token)].message_for(email, token)
+    if raw is None:
+        mail_connection.send_messages([build_message(mailing, email, token, connection=mail_connection)])
+        return
+    # What Django's SMTP backend does with the message it built, with the bytes prepared.
+    recipient = sanitize_address(email, settings.DEFAULT_CHARSET)
+    mail_connection.connection.sendmail(prepared[len(token)].from_address, [recipient], raw)
+
+
+def _mark_sent(recipient_id):
+    """Mark the recipient sent, in its own commit, as soon as the server accepted the message.
+
+    One fixed statement rather than a queryset's ``update``: compiling the query was a third
+    of the worker's CPU per message once the message was prepared (``make bench``).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_SENT, [connection.ops.adapt_datetimefield_value(timezone.now()), recipient_id])
+
+
+_MARK_SENT = (
+    f"UPDATE {Recipient._meta.db_table} SET status = '{RecipientStatus.SENT.value}', sent_at = %s, "  # noqa: S608 - ours
+    f"last_error = '', retry_at = NULL WHERE id = %s AND status = '{RecipientStatus.SENDING.value}'"
+)
 
 
 def _asynchronous_commits(on):

@@ -28,6 +28,7 @@ class _Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.sink.lock:
+            self.sink.connections.add(session.peer)
             if self.sink.refuse_next > 0:
                 self.sink.refuse_next -= 1
                 self.sink.refused += 1
@@ -51,6 +52,7 @@ class SmtpSink:
         self.lock = threading.Lock()
         self.raw, self.count, self.keep_messages = [], 0, keep_messages
         self.refuse_next, self.refused, self.reject = 0, 0, set()
+        self.connections = set()  # the client's (address, port) of each connection that named a recipient
         self.port = free_port()
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, data_size_limit=10_000_000)
 
@@ -89,3 +91,4 @@ class SmtpSink:
         with self.lock:
             self.raw.clear()
             self.count = 0
+            self.connections.clear()

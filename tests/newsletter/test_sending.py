@@ -90,6 +90,15 @@ def test_550_for_some_addresses_marks_them_failed_and_sends_the_rest(
     assert "2 sent" in page and "2 failed" in page
 
 
+def test_a_batch_goes_over_one_connection(smtp, settings, published_issue, django_capture_on_commit_callbacks):
+    settings.NEWSLETTER_BATCH_SIZE = 10
+    confirmed(*(f"reader{n}@example.com" for n in range(25)))
+    mailing = mail(published_issue, django_capture_on_commit_callbacks)
+    assert len(smtp.recipients()) == 25
+    assert len(smtp.connections) == 3  # batches of 10, 10 and 5: not one connection a message
+    assert Recipient.objects.filter(mailing=mailing, status=RecipientStatus.SENT).count() == 25
+
+
 def test_the_server_down_is_a_temporary_failure(settings, published_issue, django_capture_on_commit_callbacks):
     from .smtp_sink import free_port
 

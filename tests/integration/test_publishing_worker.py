@@ -216,7 +216,7 @@ def test_a_correction_while_the_cache_is_unreachable_is_saved_purged_later_and_r
     # The beat retries the purge until the cache answers; a correction run renders the PDF.
     wait_for(lambda: "A corrected title" in reader.get(company.get_absolute_url()).content.decode(), 30, "a fresh page")
     wait_for(lambda: Issue.objects.get(pk=issue.pk).pdf_content_hash != first_pdf, 30, "the PDF to be rebuilt")
-    assert not PagePurge.objects.exists()
-    # The PDF is stored by the run's step; the run is marked completed just after, in its own transaction.
+    # Storing the PDF announces its own purge, tried just after its commit; the run is marked completed just after.
+    wait_for(lambda: not PagePurge.objects.exists(), 30, "every purge to be done")
     wait_for(lambda: run_of(issue).state == RunState.COMPLETED, 30, "the correction run to complete")
     assert run_of(issue).kind == RunKind.CORRECTION

@@ -1,8 +1,6 @@
 """Fetching feeds from a real HTTP server on loopback, through the outbound guard."""
 
 import datetime
-import socket
-import threading
 import time
 
 import pytest
@@ -11,6 +9,7 @@ from django.utils import timezone
 from intake import fetching
 from intake.models import Candidate, CandidateState, Feed
 from tests.factories import CompanyFactory, StoryFactory
+from tests.raw_http import one_raw_answer
 
 from .conftest import posts
 from .feed_server import atom, json_feed, rss, slow
@@ -234,20 +233,9 @@ def test_a_feed_with_nul_bytes_in_its_validators_is_read_and_they_are_dropped(fe
 
 
 def test_a_status_line_with_a_nul_byte_is_the_feeds_failure_shown_on_it(db):
-    server = socket.create_server(("127.0.0.1", 0))
-
-    def answer_once():
-        connection, _ = server.accept()
-        with connection:
-            connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 2\x0000 OK\r\nContent-Length: 0\r\n\r\n")
-
-    thread = threading.Thread(target=answer_once, daemon=True)
-    thread.start()
-    feed = Feed.objects.create(company=CompanyFactory(), url=f"http://127.0.0.1:{server.getsockname()[1]}/feed")
-    assert fetching.fetch_feed(feed.pk) == 0
-    thread.join(5)
-    server.close()
+    with one_raw_answer(b"HTTP/1.1 2\x0000 OK\r\nContent-Length: 0\r\n\r\n") as port:
+        feed = Feed.objects.create(company=CompanyFactory(), url=f"http://127.0.0.1:{port}/feed")
+        assert fetching.fetch_feed(feed.pk) == 0
     feed.refresh_from_db()
     assert feed.failures == 1 and "Request to 127.0.0.1 failed" in feed.last_error and "\x00" not in feed.last_error
 

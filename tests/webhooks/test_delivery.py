@@ -8,7 +8,6 @@ receiver checks the Standard Webhooks signature with the ``standardwebhooks`` pa
 import datetime
 import json
 import socket
-import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +19,7 @@ from digest import corrections, publishing, workflow
 from digest.models import Issue, IssueState
 from digest.signals import issue_published
 from tests.factories import issue_with_stories
+from tests.raw_http import one_raw_answer
 from webhooks import delivery
 from webhooks.models import Delivery, DeliveryState, Endpoint
 
@@ -324,21 +324,9 @@ def test_a_receivers_answer_with_nul_bytes_is_recorded_shown_without_them(
 def test_a_status_line_with_a_nul_byte_is_a_failed_attempt_recorded_without_it(
     publisher, django_capture_on_commit_callbacks
 ):
-    server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
-
-    def answer_once():
-        connection, _ = server.accept()
-        with connection:
-            connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 2\x0000 OK\r\nContent-Length: 0\r\n\r\n")
-
-    thread = threading.Thread(target=answer_once, daemon=True)
-    thread.start()
-    endpoint = endpoint_at(f"http://127.0.0.1:{port}/hooks")
-    published(publisher, django_capture_on_commit_callbacks)
-    thread.join(5)
-    server.close()
+    with one_raw_answer(b"HTTP/1.1 2\x0000 OK\r\nContent-Length: 0\r\n\r\n") as port:
+        endpoint = endpoint_at(f"http://127.0.0.1:{port}/hooks")
+        published(publisher, django_capture_on_commit_callbacks)
     row = Delivery.objects.get(endpoint=endpoint)
     assert row.state == DeliveryState.PENDING and row.attempts == 1  # retried later, as any failed attempt
     error = row.attempt_log.get().error

@@ -4,19 +4,18 @@ import signal
 
 import pytest
 
+from tests.services import missing
+
 
 @pytest.fixture
 def cache_redis():
     """A client on the cache's own Redis database, to count and inspect what the page cache stores."""
-    import os
 
     import redis
     from django.conf import settings
 
     if not settings.CACHE_REDIS_URL:
-        if os.environ.get("CI") == "true":
-            pytest.fail("This test needs the Redis cache, and CI must provide it (REDIS_URL).")
-        pytest.skip("needs the Redis cache: set REDIS_URL (see README)")
+        missing("This test needs the Redis cache: set REDIS_URL (see README).")
     return redis.Redis.from_url(settings.CACHE_REDIS_URL)
 
 

@@ -91,11 +91,25 @@ class CandidateQuerySet(models.QuerySet):
     def dated_between(self, start, end):
         """Candidates dated on the days from ``start`` to ``end`` (dates, inclusive), in the site's time zone."""
         zone = timezone.get_current_timezone()
+        queryset = self
         since = datetime.datetime.combine(start, datetime.time.min, tzinfo=zone)
-        if end == datetime.date.max:  # the calendar's last day has no day after it
-            return self.filter(dated_at__gte=since)
-        until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
-        return self.filter(dated_at__gte=since, dated_at__lt=until)
+        if _in_utc_range(since):  # at the calendar's ends a day may begin outside what UTC can express
+            queryset = queryset.filter(dated_at__gte=since)
+        elif start.year == datetime.MAXYEAR:
+            return queryset.none()
+        if end != datetime.date.max:  # the calendar's last day has no day after it
+            until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+            if _in_utc_range(until):
+                queryset = queryset.filter(dated_at__lt=until)
+        return queryset
+
+
+def _in_utc_range(moment):
+    try:
+        moment.astimezone(datetime.UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 class Candidate(models.Model):

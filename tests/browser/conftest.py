@@ -1,6 +1,7 @@
 """Browser tests drive Debian's Chromium through Playwright against a live server."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,33 @@ def new_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+    _wait_for_requests_to_finish()
     assert problems == [], "The browser reported problems"
+
+
+def _wait_for_requests_to_finish(timeout=30.0):
+    """Wait until no other connection to the test database is inside a statement or transaction.
+
+    A closed page's last request (a presence beat, an autosave) can still be running in the live
+    server's thread. The test database is emptied after each test with TRUNCATE, which locks
+    every table one by one; a request still holding one table and asking for the next deadlocks
+    with it, and PostgreSQL cancels the TRUNCATE (seen in CI on a two-editors test).
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # SQLite empties tables with DELETE under one database lock: no such deadlock.
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
+    # Still busy (a worker's long task): the TRUNCATE then waits for it, as before.
 
 
 def _watch(problems, page):

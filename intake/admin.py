@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -323,6 +323,21 @@ class CandidateAdmin(admin.ModelAdmin):
             obj.pk,
             label,
         )
+
+    def row_cells(self, candidate):
+        """One row of the inbox's table, cell for cell the markup of Django's changelist for
+        ``list_display`` (a test compares them), written without Django's lookups per cell, which
+        were most of the inbox's time (``make bench``). Rendered by ``{% inbox_result_list %}``."""
+        dated = formats.localize(timezone.template_localtime(candidate.dated_at))
+        return [
+            format_html('<td class="action-checkbox">{}</td>', self.action_checkbox(candidate)),
+            format_html('<td class="field-post">{}</td>', self.post(candidate)),
+            format_html('<td class="field-company_link">{}</td>', self.company_link(candidate)),
+            format_html('<td class="field-feed_link">{}</td>', self.feed_link(candidate)),
+            format_html('<td class="field-dated_at nowrap">{}</td>', dated),
+            format_html('<td class="field-state_label">{}</td>', self.state_label(candidate)),
+            format_html('<td class="field-buttons">{}</td>', self.buttons(candidate) or self.get_empty_value_display()),
+        ]
 
     def get_urls(self):
         def view(function):

@@ -316,6 +316,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("ACCOUNT_NOTICES_INTERVAL_SECONDS", default=60.0),
     },
     "prune-sign-in-records": {"task": "accounts.tasks.prune_sign_in_records", "schedule": 3600.0},
+    # Workflow mail (review, changes requested, changed after approval) a dead worker or a mail outage left.
+    "send-newsroom-mail": {
+        "task": "newsroom.tasks.send_newsroom_mail",
+        "schedule": env.float("NEWSROOM_MAIL_INTERVAL_SECONDS", default=60.0),
+    },
     "resume-mailings": {
         "task": "newsletter.tasks.resume_mailings",
         "schedule": env.float("NEWSLETTER_RESUME_INTERVAL_SECONDS", default=60.0),

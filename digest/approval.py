@@ -7,7 +7,8 @@ tags and their links, which the admin, imports, restores and renames all send �
 an approved or scheduled issue affected, compare the fingerprint inside the transaction of
 the change. When it differs the issue goes back to review, unscheduled
 (``workflow.return_to_review``, which also cancels its publication run), the audit log says
-what changed and who changed it, and whoever approved the issue gets an email.
+what changed and who changed it, and the transition is announced like any other: the
+newsroom mails whoever approved the issue (``newsroom.notifications``).
 
 Who changed it: a signal does not know the request. Services and the newsroom admin run
 their edits in ``content_edit(by=…)``, which names the user and checks each affected issue
@@ -24,13 +25,10 @@ the publication run's first step refuses an issue whose fingerprint differs.
 """
 
 import contextvars
-import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -42,9 +40,7 @@ from stories.models import Source, Story, Theme
 
 from . import workflow
 from .fingerprint import describe_changes, fingerprint, issue_content
-from .models import Issue, IssueEvent, IssueState, Placement
-
-logger = logging.getLogger(__name__)
+from .models import Issue, IssueState, Placement
 
 WATCHED_STATES = (IssueState.APPROVED, IssueState.SCHEDULED)
 # Saves of only these fields change nothing a reader sees (workflow, PDF, locking, search).
@@ -154,32 +150,8 @@ def _check(issue_id, *, by, via):
     how = f" through {via}" if via else ""
     who = "" if by is not None else " (by someone the newsroom could not name)"
     comment = f"Changed after approval{how}{who}: " + " ".join(changes or ["its content differs."])
-    approver = _approver(issue)
-    workflow.return_to_review(issue=issue, by=by, comment=comment)
-    if approver is not None and approver.email and approver != by:
-        transaction.on_commit(partial(_tell_approver, approver.email, issue.number, issue.title, comment, by))
+    workflow.return_to_review(issue=issue, by=by, comment=comment)  # announced: the newsroom tells the approver
     return issue, state
-
-
-def _approver(issue):
-    event = IssueEvent.objects.filter(issue=issue, action="approve").select_related("actor").first()
-    return event.actor if event else None
-
-
-def _tell_approver(address, number, title, comment, by):
-    who = by.get_full_name() or by.get_username() if by is not None else "Someone"
-    try:
-        send_mail(
-            subject=f"Issue #{number} is back in review: it changed after you approved it",
-            message=(
-                f"{who} changed issue #{number}, “{title}”, after you approved it, so it went back to "
-                f"review and will not be published until it is approved again.\n\n{comment}\n"
-            ),
-            from_email=None,
-            recipient_list=[address],
-        )
-    except Exception:  # the change is committed and in the audit log; a mail outage only loses the notice
-        logger.warning("Could not tell %s that issue #%s went back to review.", address, number, exc_info=True)
 
 
 # Which approved or scheduled issues a change concerns: one query, or none ---------------------

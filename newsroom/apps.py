@@ -7,6 +7,7 @@ class NewsroomConfig(AppConfig):
 
     name = "newsroom"
     verbose_name = "Newsroom"
+    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
         from digest.signals import issue_transitioned

@@ -1,9 +1,13 @@
 """Tell the newsroom by email when an issue needs them.
 
 Sending to review mails every reviewer (a user with ``digest.review_issue``) but the
-sender; requesting changes mails the editor who last sent the issue to review. The mails
-go after the transition commits, through Django's mail (``EMAIL_*`` settings). They are
-plain text: nothing in them is HTML-escaped.
+sender; requesting changes mails the editor who last sent the issue to review; a change to
+an approved or scheduled issue (``content_changed``, ``digest.approval``) mails whoever
+approved it. The mails are written as ``NewsroomMail`` rows in the transition's transaction:
+the outbox. A worker sends them once it commits, and the beat
+(``newsroom.tasks.send_newsroom_mail``) sends what a dead worker or a mail server that did
+not answer left, so an outage delays a notice but never loses it, and never fails the
+transition. They are plain text: nothing in them is HTML-escaped.
 """
 
 import logging
@@ -14,38 +18,48 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
 
+from digest.models import IssueEvent
+
+from .models import NewsroomMail
+
 logger = logging.getLogger(__name__)
 _PERMISSIONS_BACKEND = "django.contrib.auth.backends.ModelBackend"  # axes's backend holds no permissions
+BATCH = 50
+MAX_ATTEMPTS = 30  # a minute apart (the beat): half an hour of a mail server's outage
 
 
 def notify_on_transition(sender, *, issue, name, by, **kwargs):
     """Receiver of ``digest.signals.issue_transitioned``: queue the mails this transition calls for."""
+    if name not in ("send_to_review", "request_changes", "content_changed"):
+        return
+    comment = issue.events.filter(action=name).values_list("comment", flat=True).first() or ""
     if name == "send_to_review":
         recipients = reviewers(exclude=by)
         subject = f"Issue #{issue.number} “{issue.title}” is waiting for your review"
         opening = f"{_name(by)} sent issue #{issue.number} “{issue.title}” to review."
+        comment = f"Their comment:\n{comment}" if comment else ""
     elif name == "request_changes":
         sender_of_review = last_sent_to_review_by(issue)
         recipients = [sender_of_review] if sender_of_review and sender_of_review != by else []
         subject = f"Changes requested on issue #{issue.number} “{issue.title}”"
         opening = f"{_name(by)} requested changes to issue #{issue.number} “{issue.title}”; it is a draft again."
-    else:
-        return
+        comment = f"Their comment:\n{comment}" if comment else ""
+    elif name == "content_changed":
+        approver = last_approved_by(issue)
+        recipients = [approver] if approver and approver != by else []
+        subject = f"Issue #{issue.number} is back in review: it changed after you approved it"
+        opening = (
+            f"{_name(by, unknown='Someone')} changed issue #{issue.number}, “{issue.title}”, after you approved it, "
+            "so it went back to review and will not be published until it is approved again."
+        )
     addresses = sorted({user.email for user in recipients if user.email})
     if not addresses:
         return
-    comment = issue.events.filter(action=name).values_list("comment", flat=True).first() or ""
-    body = "\n\n".join(
-        part
-        for part in (
-            opening,
-            f"Their comment:\n{comment}" if comment else "",
-            f"Open the issue:\n{admin_url(issue)}",
-        )
-        if part
+    body = "\n\n".join(part for part in (opening, comment, f"Open the issue:\n{admin_url(issue)}") if part)
+    NewsroomMail.objects.bulk_create(
+        NewsroomMail(to=address, subject=subject[:300], body=body + "\n") for address in addresses
     )
-    messages = [EmailMessage(subject, body + "\n", to=[address]) for address in addresses]
-    transaction.on_commit(lambda: _send(messages))
+    transaction.on_commit(_wake_worker, robust=True)
 
 
 def reviewers(*, exclude=None):
@@ -59,19 +73,62 @@ def last_sent_to_review_by(issue):
     return event.actor if event else None
 
 
+def last_approved_by(issue):
+    event = IssueEvent.objects.filter(issue=issue, action="approve").select_related("actor").first()
+    return event.actor if event else None
+
+
 def admin_url(issue):
     return settings.SITE_URL.rstrip("/") + reverse("admin:digest_issue_change", args=[issue.pk])
 
 
-def _name(user):
+def _name(user, unknown="The scheduler"):
     if user is None:
-        return "The scheduler"
+        return unknown
     return user.get_full_name() or user.get_username()
 
 
-def _send(messages):
-    # A mail server that fails or does not answer must not turn a committed transition into an error page.
+def _wake_worker():
+    from .tasks import send_newsroom_mail  # the task module imports this one
+
     try:
-        get_connection().send_messages(messages)
-    except Exception:
-        logger.exception("Could not send %d workflow notification(s).", len(messages))
+        send_newsroom_mail.delay()
+    except Exception:  # any broker failure: the rows wait for the beat
+        logger.warning("Could not queue newsroom mail; the next beat will.", exc_info=True)
+
+
+def pending():
+    return NewsroomMail.objects.filter(attempts__lt=MAX_ATTEMPTS)
+
+
+def send_pending():
+    """Send up to ``BATCH`` pending mails over one connection; two workers never send the same one.
+
+    Answer how many went. A mail the server refuses stays, with its error, for the next try.
+    """
+    sent = 0
+    with transaction.atomic():
+        mails = list(pending().select_for_update(skip_locked=True)[:BATCH])
+        if not mails:
+            return 0
+        try:
+            connection = get_connection()
+            connection.open()
+        except Exception as error:  # the mail server does not answer: every row waits for the beat
+            for mail in mails:
+                mail.record_failure(error)
+            logger.warning("Could not reach the mail server for %d newsroom mail(s).", len(mails), exc_info=True)
+            return 0
+        try:
+            for mail in mails:
+                try:
+                    EmailMessage(mail.subject, mail.body, to=[mail.to], connection=connection).send()
+                except Exception as error:
+                    mail.record_failure(error)
+                    logger.warning("Could not send newsroom mail %s to %s.", mail.pk, mail.to, exc_info=True)
+                else:
+                    mail.delete()
+                    sent += 1
+        finally:
+            connection.close()
+    return sent

@@ -5,4 +5,4 @@ may be edited depends on the issues it appears in, and every edit is version-che
 kept as a revision. Dependencies still point one way: digest → stories → companies.
 """
 
-from . import companies, issues, publishing, stories  # noqa: F401 - registers the model admins
+from . import companies, issues, mail, publishing, stories  # noqa: F401 - registers the model admins

@@ -582,6 +582,9 @@ def with_counts(mailings):
 
 # A test send ----------------------------------------------------------------------------------
 
+# The unsubscribe token of a test send: its links lead to a page that says what readers get.
+TEST_SEND_TOKEN = "test-send"
+
 
 def send_test(*, issue, by):
     """Send the issue's message, as subscribers would get it, to the publisher's own address, now.
@@ -594,6 +597,6 @@ def send_test(*, issue, by):
         raise MailingNotAllowed("Your account has no email address: add one to receive a test.")
     rendered = _render(issue)
     test = Mailing(issue=issue, subject=f"[Test] {rendered.subject}", html=rendered.html, text=rendered.text)
-    message = build_message(test, by.email, "test-send")
+    message = build_message(test, by.email, TEST_SEND_TOKEN)
     message.send()
     return rendered

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import subscriptions
+from . import sending, subscriptions
 from .forms import SubscribeForm
 from .models import SubscriberStatus
 
@@ -94,6 +94,8 @@ def _subscriber_or_404(token):
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
     """GET: a page with one button. POST (the button, or a mail client's RFC 8058 one-click): unsubscribe."""
+    if token == sending.TEST_SEND_TOKEN:  # a publisher trying the link of a test: nothing to unsubscribe
+        return _private(render(request, "newsletter/unsubscribe_test.html", {}))
     subscriber = _subscriber_or_404(token)
     if request.method == "POST":
         subscriber = subscriptions.unsubscribe(subscriber=subscriber)

@@ -231,6 +231,23 @@ def test_a_test_send_goes_to_the_publisher_only(smtp, admin_client, superuser, d
     assert django_mail.outbox == []
 
 
+def test_a_test_sends_unsubscribe_link_explains_itself_and_changes_nothing(smtp, admin_client, superuser, client):
+    """The publisher who clicks "unsubscribe" in a test gets a page saying what readers get, not a 404."""
+    import re
+
+    [reader] = confirmed("a@example.com")
+    superuser.email = "boss@example.com"
+    superuser.save()
+    admin_client.post(f"/admin/newsletter/mailing/test/{approved_issue().pk}/")
+    [message] = smtp.messages()
+    link = re.fullmatch(r"<http://testserver(/unsubscribe/[\w-]+/)>", str(message["List-Unsubscribe"]).strip())[1]
+    page = client.get(link)
+    assert page.status_code == 200 and "test send" in page.content.decode()
+    assert client.post(link).status_code == 200  # a mail client's one-click unsubscribe: nothing to do
+    reader.refresh_from_db()
+    assert reader.status == SubscriberStatus.CONFIRMED
+
+
 def test_the_beat_revives_a_forgotten_mailing_but_never_multiplies_a_live_one(
     settings, published_issue, django_capture_on_commit_callbacks
 ):

@@ -63,16 +63,19 @@ class PreparedMessage:
             raise ValueError("The message's parts hold its MIME boundary")
         # The fixed bytes between the pieces that change: headers first, then the parts.
         self.head = []
+        stand_ins = {f"{name}: {_HEADER_MARK}".encode(): name for name in _PER_RECIPIENT_HEADERS}
         for line in serialised.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
-            name = line.split(b":", 1)[0].decode()
-            self.head.append(name if line.endswith(_HEADER_MARK.encode()) else line + b"\r\n")
+            # Only the stand-in lines themselves: a subject that happens to end in the mark stays text.
+            self.head.append(stand_ins.get(line, line + b"\r\n"))
+        if sorted(piece for piece in self.head if isinstance(piece, str)) != sorted(_PER_RECIPIENT_HEADERS):
+            raise ValueError("A per-recipient header was folded or repeated")
         rest = b"\r\n" + serialised.split(b"\r\n\r\n", 1)[1]
         self.between = re.split(rb"@@prepared-part-\d+@@", rest)
 
     def message_for(self, address, token):
         """The message's bytes for one recipient, or None when it has no prepared form."""
         link = unsubscribe_url(token)
-        if len(link) != self.link_length or not address.isascii():
+        if len(link) != self.link_length or not address.isascii() or "\r" in address or "\n" in address:
             return None
         values = {
             "To": address,

@@ -78,6 +78,19 @@ def test_the_prepared_bytes_are_djangos_for_that_recipient(demo_mailing, shape):
     assert prepared.message_for("léa@example.com", TOKEN) is None  # Django encodes it
 
 
+def test_a_subject_ending_like_the_internal_mark_is_still_text(demo_mailing):
+    """A reviewer's find: a subject ending in the stand-in mark was taken for a per-recipient header (KeyError)."""
+    mark = "@@prepared-header@@"
+    mailing = Mailing(
+        issue=demo_mailing.issue, subject=f"Weekly notes {mark}", html=demo_mailing.html, text=demo_mailing.text
+    )
+    prepared = PreparedMessage(mailing, build_message, token_length=len(TOKEN))
+    raw = prepared.message_for("reader@example.com", TOKEN)
+    django = build_message(mailing, "reader@example.com", TOKEN).message().as_bytes(linesep="\r\n")
+    assert what_may_differ(raw) == what_may_differ(django)
+    assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == f"Weekly notes {mark}"
+
+
 def test_each_recipient_gets_their_own_link_date_and_message_id(demo_mailing):
     prepared = PreparedMessage(demo_mailing, build_message, token_length=len(TOKEN))
     first = email.message_from_bytes(prepared.message_for("a@example.com", "a" * 32), policy=email.policy.default)

@@ -324,13 +324,15 @@ class CandidateAdmin(admin.ModelAdmin):
             label,
         )
 
-    def row_cells(self, candidate):
+    def row_cells(self, candidate, *, checkbox=True):
         """One row of the inbox's table, cell for cell the markup of Django's changelist for
         ``list_display`` (a test compares them), written without Django's lookups per cell, which
-        were most of the inbox's time (``make bench``). Rendered by ``{% inbox_result_list %}``."""
+        were most of the inbox's time (``make bench``). Rendered by ``{% inbox_result_list %}``; without
+        ``checkbox`` when Django leaves that column out (no action allowed, a popup)."""
         dated = formats.localize(timezone.template_localtime(candidate.dated_at))
+        box = [format_html('<td class="action-checkbox">{}</td>', self.action_checkbox(candidate))] if checkbox else []
         return [
-            format_html('<td class="action-checkbox">{}</td>', self.action_checkbox(candidate)),
+            *box,
             format_html('<td class="field-post">{}</td>', self.post(candidate)),
             format_html('<td class="field-company_link">{}</td>', self.company_link(candidate)),
             format_html('<td class="field-feed_link">{}</td>', self.feed_link(candidate)),

@@ -12,12 +12,13 @@ def inbox_result_list(cl: ChangeList):
     """What Django's ``{% result_list %}`` gives its template, with ``CandidateAdmin.row_cells`` for
     each row instead of Django's per-cell lookups, which were most of the inbox's time (``make bench``)."""
     headers = list(result_headers(cl))
+    rows, checkbox = cl.result_list, "action_checkbox" in cl.list_display
     return {
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
         "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
-        "results": [ResultList(None, cl.model_admin.row_cells(candidate)) for candidate in cl.result_list],
+        "results": [ResultList(None, cl.model_admin.row_cells(candidate, checkbox=checkbox)) for candidate in rows],
     }
 
 

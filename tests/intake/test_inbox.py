@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -179,7 +180,8 @@ def test_feed_text_is_shown_escaped_and_sanitised(editor_client):
 
 
 @pytest.mark.django_db
-def test_each_row_is_djangos_own_changelist_markup_with_the_text_escaped(editor_client):
+@pytest.mark.parametrize("role", ["Editor", "view only"])
+def test_each_row_is_djangos_own_changelist_markup_with_the_text_escaped(role):
     """The inbox writes its rows itself (Django's lookups per cell were most of its time): the
     table must stay the one Django writes, which the admin's scripts and the keyboard rely on."""
     from django.contrib.admin.templatetags.admin_list import result_list
@@ -190,7 +192,12 @@ def test_each_row_is_djangos_own_changelist_markup_with_the_text_escaped(editor_
     CandidateFactory(state=CandidateState.KEPT, feed=None, company=None)
     CandidateFactory(state=CandidateState.USED, story=StoryFactory(title="Used <in> a story"))
     CandidateFactory(state=CandidateState.DISMISSED, published_at=timezone.now() - datetime.timedelta(days=400))
-    response = editor_client.get(INBOX + "?state=all&o=2.4")
+    if role == "view only":  # no action allowed: Django leaves the checkbox column out
+        user = UserFactory(username="viewer", is_staff=True)
+        user.user_permissions.add(Permission.objects.get(codename="view_candidate"))
+    else:
+        user = user_in_role(role)
+    response = logged_in(user).get(INBOX + "?state=all&o=2.4")
     cl = response.context["cl"]
     ours, djangos = inbox_result_list(cl), result_list(cl)
     assert len(ours["results"]) == 4
@@ -200,9 +207,14 @@ def test_each_row_is_djangos_own_changelist_markup_with_the_text_escaped(editor_
     }
     html = response.content.decode()
     assert all("".join(row) in html for row in ours["results"])
+    assert all(len(row) == len(ours["result_headers"]) for row in ours["results"])  # a cell under each heading
+    assert "<i>Mallory" not in html
+    if role == "view only":
+        assert 'class="action-select"' not in html
+        return
     escaped = "A &quot;quoted&quot; &lt;b&gt;title&lt;/b&gt; &amp; more"
     assert f'aria-label="Select this object for an action - {escaped}"' in html
-    assert f'value="{hostile.pk}" class="action-select"' in html and "<i>Mallory" not in html
+    assert f'value="{hostile.pk}" class="action-select"' in html
 
 
 @pytest.mark.django_db

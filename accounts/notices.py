@@ -12,6 +12,8 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from outbound.mail import send_outbox
+
 from .models import AccountChange
 from .records import client_ip
 
@@ -62,23 +64,20 @@ def pending():
 
 
 def send_pending():
-    """Mail up to ``BATCH`` pending notices; two workers never send the same one. Answer how many went."""
-    sent = 0
-    with transaction.atomic():
-        for change in (
-            pending().select_for_update(skip_locked=True, of=("self",)).select_related("user", "actor")[:BATCH]
-        ):
-            try:
-                message(change).send()
-            except Exception:  # the mail server failed in any way: the row stays for the next try
-                change.notice_attempts += 1
-                change.save(update_fields=["notice_attempts"])
-                logger.warning("Could not mail account notice %s.", change.pk, exc_info=True)
-                continue
-            change.notice_sent_at = timezone.now()
-            change.save(update_fields=["notice_sent_at"])
-            sent += 1
-    return sent
+    """Mail up to ``BATCH`` pending notices, one transaction each (``outbound.mail``); answer how many went."""
+    return send_outbox(
+        pending().select_related("user", "actor"), limit=BATCH, message=message, sent=_mark_sent, refused=_mark_refused
+    )
+
+
+def _mark_sent(change):
+    change.notice_sent_at = timezone.now()
+    change.save(update_fields=["notice_sent_at"])
+
+
+def _mark_refused(change, error):
+    change.notice_attempts += 1
+    change.save(update_fields=["notice_attempts"])
 
 
 def message(change):

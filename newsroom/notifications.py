@@ -14,18 +14,19 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 
 from digest.models import IssueEvent
+from outbound.mail import send_outbox
 
 from .models import NewsroomMail
 
 logger = logging.getLogger(__name__)
 _PERMISSIONS_BACKEND = "django.contrib.auth.backends.ModelBackend"  # axes's backend holds no permissions
 BATCH = 50
-MAX_ATTEMPTS = 30  # a minute apart (the beat): half an hour of a mail server's outage
+MAX_ATTEMPTS = 30  # refusals of the mail itself (an outage is not counted): then it waits in the admin
 
 
 def notify_on_transition(sender, *, issue, name, by, **kwargs):
@@ -59,7 +60,7 @@ def notify_on_transition(sender, *, issue, name, by, **kwargs):
     NewsroomMail.objects.bulk_create(
         NewsroomMail(to=address, subject=subject[:300], body=body + "\n") for address in addresses
     )
-    transaction.on_commit(_wake_worker, robust=True)
+    transaction.on_commit(wake_worker, robust=True)
 
 
 def reviewers(*, exclude=None):
@@ -88,7 +89,7 @@ def _name(user, unknown="The scheduler"):
     return user.get_full_name() or user.get_username()
 
 
-def _wake_worker():
+def wake_worker():
     from .tasks import send_newsroom_mail  # the task module imports this one
 
     try:
@@ -102,33 +103,11 @@ def pending():
 
 
 def send_pending():
-    """Send up to ``BATCH`` pending mails over one connection; two workers never send the same one.
-
-    Answer how many went. A mail the server refuses stays, with its error, for the next try.
-    """
-    sent = 0
-    with transaction.atomic():
-        mails = list(pending().select_for_update(skip_locked=True)[:BATCH])
-        if not mails:
-            return 0
-        try:
-            connection = get_connection()
-            connection.open()
-        except Exception as error:  # the mail server does not answer: every row waits for the beat
-            for mail in mails:
-                mail.record_failure(error)
-            logger.warning("Could not reach the mail server for %d newsroom mail(s).", len(mails), exc_info=True)
-            return 0
-        try:
-            for mail in mails:
-                try:
-                    EmailMessage(mail.subject, mail.body, to=[mail.to], connection=connection).send()
-                except Exception as error:
-                    mail.record_failure(error)
-                    logger.warning("Could not send newsroom mail %s to %s.", mail.pk, mail.to, exc_info=True)
-                else:
-                    mail.delete()
-                    sent += 1
-        finally:
-            connection.close()
-    return sent
+    """Send up to ``BATCH`` pending mails, one transaction each (``outbound.mail``); answer how many went."""
+    return send_outbox(
+        pending(),
+        limit=BATCH,
+        message=lambda mail: EmailMessage(mail.subject, mail.body, to=[mail.to]),
+        sent=lambda mail: mail.delete(),
+        refused=lambda mail, error: mail.record_failure(error),
+    )

@@ -6,8 +6,11 @@ from email import message_from_bytes, policy
 
 
 class SMTPSink:
-    def __init__(self):
+    """``refuse``: addresses whose RCPT TO is answered 550, as a server refuses an unknown mailbox."""
+
+    def __init__(self, refuse=()):
         self.messages = []
+        refused = {address.lower() for address in refuse}
         sink = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -17,6 +20,8 @@ class SMTPSink:
                     verb = line.split(b" ", 1)[0].strip().upper()
                     if verb in (b"EHLO", b"HELO"):
                         self.reply("250 sink")
+                    elif verb == b"RCPT" and line.split(b"<", 1)[-1].split(b">", 1)[0].decode().lower() in refused:
+                        self.reply("550 no such mailbox here")
                     elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
                         self.reply("250 OK")
                     elif verb == b"DATA":

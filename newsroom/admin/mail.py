@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.db import transaction
 
+from .. import notifications
 from ..models import NewsroomMail
 
 
@@ -9,6 +11,7 @@ class NewsroomMailAdmin(admin.ModelAdmin):
     ``last_error`` says why it did not. Superusers only: the rows carry people's addresses."""
 
     list_display = ["created_at", "to", "subject", "attempts", "last_tried_at", "last_error"]
+    actions = ["try_again"]
     readonly_fields = ["to", "subject", "body", "created_at", "attempts", "last_tried_at", "last_error"]
 
     def has_add_permission(self, request):
@@ -25,3 +28,13 @@ class NewsroomMailAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.is_superuser
+
+    def has_retry_permission(self, request):
+        return request.user.is_superuser
+
+    @admin.action(description="Try the selected mails again", permissions=["retry"])
+    def try_again(self, request, queryset):
+        """After the address or the server is fixed: the mails go back to the outbox, tried at once."""
+        count = queryset.update(attempts=0, last_error="")
+        transaction.on_commit(notifications.wake_worker, robust=True)
+        self.message_user(request, f"{count} mails will be tried again now.")

@@ -1,6 +1,7 @@
 """The sign-in record: every attempt, kept ``ACCOUNTS_SIGN_IN_RECORD_DAYS`` days, shown to superusers."""
 
 import datetime
+import ipaddress
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -9,6 +10,24 @@ from django.utils import timezone
 from .models import SignIn, StaffSession
 
 PRUNE_BATCH = 5000
+
+
+def client_address(request):
+    """The client's address: ``REMOTE_ADDR``, or the one the nearest of ``PROXY_COUNT`` trusted proxies saw.
+
+    The one place that reads it: login throttling (axes, ``AXES_CLIENT_IP_CALLABLE``), the sign-in
+    record, the API's and the newsletter's limits. Only the entries the trusted proxies appended to
+    ``X-Forwarded-For`` are believed; anything before them is the client's own to write.
+    """
+    proxies = settings.PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            try:
+                return str(ipaddress.ip_address(forwarded[-proxies]))
+            except ValueError:
+                pass  # not an address: a misconfigured proxy; fall back to the connection's
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def client_ip(request):

@@ -18,6 +18,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpResponse
 
+from accounts.records import client_address
 from reader.page_cache import CACHE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
@@ -29,16 +30,6 @@ EXPOSED_HEADERS = "ETag, Last-Modified, Retry-After, xkey"
 
 def is_machine_path(path):
     return path.startswith(MACHINE_PATHS) or path.endswith(MACHINE_SUFFIXES)
-
-
-def client_address(request):
-    """The client's address: ``REMOTE_ADDR``, or the one ``PROXY_COUNT`` trusted proxies saw."""
-    proxies = settings.PROXY_COUNT
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _too_many(window_end):

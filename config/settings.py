@@ -106,9 +106,11 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Reverse proxies in front of the site, whose X-Forwarded-For is trusted (login throttling, API limits).
+# Reverse proxies in front of the site (Varnish, a load balancer), whose X-Forwarded-For entries are
+# trusted: login throttling, the sign-in record, the API's and the newsletter's limits all read the
+# client's address through accounts.records.client_address.
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
-AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+AXES_CLIENT_IP_CALLABLE = "accounts.records.client_address"
 AXES_VERBOSE = False
 
 # No inline scripts or styles anywhere, the admin included.
@@ -445,7 +447,6 @@ NEWSLETTER_MAX_HTML_BYTES = 100_000  # Gmail clips an HTML part over 102 KB
 NEWSLETTER_CONFIRM_MAX_AGE_SECONDS = env.int("NEWSLETTER_CONFIRM_MAX_AGE_SECONDS", default=3 * 24 * 3600)
 NEWSLETTER_NOTICES_PER_DAY = 3  # confirmation requests (or data exports) one address may be sent a day
 NEWSLETTER_SUBSCRIBES_PER_HOUR = env.int("NEWSLETTER_SUBSCRIBES_PER_HOUR", default=20)  # per client address
-PROXY_COUNT = env.int("PROXY_COUNT", default=0)  # proxies in front of the site that add X-Forwarded-For
 # The JSON API (api/): anonymous requests per client address and minute; 0 turns the limit off.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=300)
 

@@ -16,6 +16,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.records import client_address
+
 from . import sending, subscriptions
 from .forms import SubscribeForm
 from .models import SubscriberStatus
@@ -29,15 +31,6 @@ def _private(response, status=None):
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
-
-
-def client_address(request):
-    """The client's address: REMOTE_ADDR, or the one the last of ``PROXY_COUNT`` proxies saw."""
-    if settings.PROXY_COUNT:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= settings.PROXY_COUNT:
-            return forwarded[-settings.PROXY_COUNT][:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
 
 
 def _over_client_limit(request):

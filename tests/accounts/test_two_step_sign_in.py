@@ -159,3 +159,20 @@ def test_a_superuser_with_a_factor_is_asked_for_it(client):
     with freeze_time(START):
         sign_in(client, "root", app)
     assert client.get(reverse("admin:auth_user_changelist")).status_code == 200
+
+
+def test_behind_the_proxies_the_lockout_counts_each_client_not_the_proxy(settings):
+    """A reviewer's find: behind Varnish every sign-in came from 127.0.0.1, so anyone's five wrong
+    passwords locked the account for everybody (the lockout read ``REMOTE_ADDR``)."""
+    settings.PROXY_COUNT = 1
+    user_in_role("Editor", username="lou")
+    attacker = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    lou = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        password(attacker, "lou", "wrong password")
+    assert password(attacker, "lou").status_code == 429  # the guesser is locked out
+    assert password(lou, "lou").status_code == 302  # lou, from her own address, is not
+    assert SignIn.objects.filter(outcome="locked_out").values_list("ip_address", flat=True).first() == "203.0.113.9"
+    # A client's own X-Forwarded-For is not believed: the proxy's entry (the last one) is the address.
+    spoofer = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
+    assert password(spoofer, "lou").status_code == 429

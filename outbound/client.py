@@ -16,11 +16,13 @@ TLS still verifies the certificate against the host name (SNI and the Host heade
 TCP connection is pinned to the checked address).
 """
 
+import contextlib
 import http.client
 import ipaddress
 import os
 import socket
 import ssl
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as LookupTimeout
@@ -163,9 +165,15 @@ def _one_request(parts, method, headers, body, max_bytes, connect_timeout, read_
     # An address typed or linked with non-ASCII characters is sent percent-encoded (UTF-8), as browsers
     # do; http.client refuses anything but ASCII in the request line.
     target = quote(target, safe=_ASCII_PRINTABLE)
+    watchdog = None
     try:
-        connection.request(method, target, body=body, headers=headers)
+        connection.connect()
         sock = connection.sock  # kept: the connection lets go of it once it knows the answer ends the connection
+        # Socket timeouts bound each read, not the answer: a server dripping its status line, headers,
+        # interim "100 Continue" answers or chunk trailers a byte at a time reads forever within them.
+        # At the deadline the socket is shut, whatever read is under way.
+        watchdog = _Watchdog(sock, deadline)
+        connection.request(method, target, body=body, headers=headers)
         sock.settimeout(_remaining(deadline, read_timeout))
         answer = connection.getresponse()
         declared = answer.getheader("content-length")
@@ -181,15 +189,39 @@ def _one_request(parts, method, headers, body, max_bytes, connect_timeout, read_
             if size > max_bytes:
                 raise ResponseTooLarge(f"The answer is larger than {max_bytes} bytes.")
             chunks.append(chunk)
+        if watchdog.fired:  # the last read ended because the socket was shut, not because the answer did
+            raise OutboundError("The request took longer than allowed.")
         return Response(answer.status, answer.headers, b"".join(chunks), url, tuple(redirects))
     except OutboundError:
         raise
-    except TimeoutError as error:
-        raise OutboundError(f"{host} did not answer in time.") from error
-    except (OSError, http.client.HTTPException, ssl.SSLError) as error:
+    except (OSError, http.client.HTTPException) as error:  # ssl.SSLError and TimeoutError are OSErrors
+        if watchdog is not None and watchdog.fired:
+            raise OutboundError("The request took longer than allowed.") from error
+        if isinstance(error, TimeoutError):
+            raise OutboundError(f"{host} did not answer in time.") from error
         raise OutboundError(f"Request to {host} failed: {error.__class__.__name__}: {error}"[:300]) from error
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         connection.close()
+
+
+class _Watchdog:
+    """Shut ``sock`` at ``deadline`` unless cancelled first; ``fired`` says whether it did."""
+
+    def __init__(self, sock, deadline):
+        self.sock, self.fired = sock, False
+        self.timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _fire(self):
+        self.fired = True
+        with contextlib.suppress(OSError):  # already closed
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self):
+        self.timer.cancel()
 
 
 def _checked_address(host, port, deadline):
@@ -205,6 +237,7 @@ def _checked_address(host, port, deadline):
         try:
             answers = future.result(timeout=_remaining(deadline, settings.OUTBOUND_CONNECT_TIMEOUT))
         except LookupTimeout as error:
+            future.cancel()  # if still queued behind slow lookups, it must not take a thread from later ones
             raise OutboundError(f"Looking up {host} took too long.") from error
         except (OSError, UnicodeError) as error:
             raise OutboundError(f"{host} could not be resolved.") from error

@@ -4,6 +4,7 @@ import ipaddress
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -185,6 +186,53 @@ def test_a_trickling_answer_cannot_hold_the_worker_past_the_deadline(server):
     assert time.monotonic() - started < 2.5
 
 
+@contextmanager
+def dripping(answer, every=0.3):
+    """A server on loopback that answers the first request with ``answer`` one byte at a time."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            for byte in answer:
+                if stop.wait(every):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return  # the client hung up: what the test wants
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 200,  # headers, a byte at a time
+        b"HTTP/1.1 100 Continue\r\n\r\n" * 50,  # interim answers without end
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + b"X-Trailer: y\r\n" * 50,  # trailers
+    ],
+    ids=["headers", "100-continue", "trailers"],
+)
+def test_an_answer_dripping_outside_the_body_cannot_hold_the_worker_past_the_deadline(settings, answer):
+    """A reviewer's find: the deadline was checked between body reads only; these held a worker 6–20 s at 1 s."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    with dripping(answer) as url:
+        started = time.monotonic()
+        with pytest.raises(OutboundError, match="longer than allowed"):
+            request(f"{url}/", total_timeout=1.0, read_timeout=0.5)
+        assert time.monotonic() - started < 1.8
+
+
 def test_a_port_that_does_not_answer_is_a_clear_error():
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
@@ -257,3 +305,27 @@ def test_a_name_that_resolves_to_any_private_address_is_refused(server, monkeypa
 def test_public_addresses_are_allowed(address, settings):
     settings.OUTBOUND_ALLOWED_NETWORKS = []
     assert is_allowed_address(ipaddress.ip_address(address))
+
+
+def test_lookups_that_timed_out_do_not_hold_back_later_ones(server, settings, monkeypatch):
+    """A reviewer's find: lookups given up on stayed queued in the resolver's threads, so a feed full
+    of links to one slow domain made the next good request time out too."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "slow.test":
+            time.sleep(2.0)
+            raise socket.gaierror("slow.test: no answer")
+        if host == "ok.test":
+            host = "127.0.0.1"
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    port = urlsplit(server).port
+    settings.OUTBOUND_CONNECT_TIMEOUT = 0.1
+    for _ in range(8):  # twice the resolver's threads
+        with pytest.raises(OutboundError, match="took too long"):
+            request(f"http://slow.test:{port}/hello")
+    settings.OUTBOUND_CONNECT_TIMEOUT = 2.5
+    assert request(f"http://ok.test:{port}/hello").body == b"hello"

@@ -27,15 +27,11 @@ def decode(cursor, *types):
     """Return the sort key in ``cursor`` as a tuple of ``types``; raise InvalidCursor if it is not one."""
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise InvalidCursor("This cursor is too long: use the `next` address of a page as it is.")
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise InvalidCursor("This cursor is not one the API wrote: use the `next` address of a page.") from None
+    values = _canonical_values(cursor)
     if (
-        not isinstance(values, list)
+        values is None
         or len(values) != len(types)
         or not all(type(value) is kind for value, kind in zip(values, types, strict=True))
-        or encode(*values) != cursor
     ):
         raise InvalidCursor("This cursor is not one the API wrote: use the `next` address of a page.")
     return tuple(values)
@@ -43,10 +39,18 @@ def decode(cursor, *types):
 
 def is_canonical(cursor):
     """Say whether ``cursor`` is one ``encode`` could have written (the page cache stores only those)."""
-    if len(cursor) > MAX_CURSOR_LENGTH:
-        return False
+    return len(cursor) <= MAX_CURSOR_LENGTH and _canonical_values(cursor) is not None
+
+
+def _canonical_values(cursor):
+    """The list ``encode`` wrote as ``cursor``, or None. Nothing the API sorts by holds a NUL or a
+    lone surrogate (no database text can), so a cursor holding one was not written by it."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        return False
-    return isinstance(values, list) and encode(*values) == cursor
+        if not isinstance(values, list) or encode(*values) != cursor:  # encode raises on a lone surrogate
+            return None
+    except (binascii.Error, ValueError):  # UnicodeError is a ValueError
+        return None
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        return None
+    return values

@@ -1,7 +1,9 @@
 """The JSON API as a client sees it: published content only, reading order, cursors, validators,
 the page cache and its purges, CORS, the rate limit, errors."""
 
+import base64
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -90,6 +92,14 @@ def test_lists_are_cursor_paginated_in_a_stable_order(client):
 def test_a_forged_cursor_is_a_clear_400(client, site, cursor):
     data = get_json(client, f"/api/v1/issues/?cursor={cursor}", 400)
     assert "cursor" in data["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/issues/", "/api/v1/companies/", "/api/v1/themes/", "/api/v1/tags/"])
+@pytest.mark.parametrize("value", ["\ud800", "\u0000"], ids=["lone surrogate", "NUL"])
+def test_a_cursor_holding_what_no_name_holds_is_a_clear_400(client, site, path, value):
+    """A reviewer's find: a cursor of ["\\ud800"] was a 500 on every list, ["\\u0000"] on the named ones."""
+    cursor = base64.urlsafe_b64encode(json.dumps([value]).encode()).decode().rstrip("=")
+    assert "cursor" in get_json(client, f"{path}?cursor={cursor}", 400)["detail"]
 
 
 def test_stories_filter_by_company_theme_tag_and_dates(client, site):

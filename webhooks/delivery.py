@@ -154,7 +154,11 @@ def enqueue(delivery_id, countdown=None):
 
 
 def deliver_due(now=None):
-    """Attempt every pending delivery that is due (the beat's minute); return how many were attempted."""
+    """Queue a task for every pending delivery that is due (the beat's minute); return how many.
+
+    One task per delivery, not the sends themselves: a slow receiver then holds its own task,
+    within its time limit, never the beat's task and the deliveries after it.
+    """
     now = now or timezone.now()
     due = list(
         Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
@@ -162,7 +166,7 @@ def deliver_due(now=None):
         .values_list("pk", flat=True)[: settings.WEBHOOK_BEAT_BATCH]
     )
     for delivery_id in due:
-        attempt(delivery_id)
+        enqueue(delivery_id)
     return len(due)
 
 
@@ -230,7 +234,12 @@ def _record(delivery, started, duration_ms, status_code, succeeded, excerpt, err
             delivery=delivery, started_at=started, duration_ms=duration_ms, status_code=status_code,
             succeeded=succeeded, response_excerpt=excerpt, error=error,
         )  # fmt: skip
+        claimed_attempts = delivery.attempts
         delivery = Delivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
+        if delivery.state != DeliveryState.PENDING or delivery.attempts != claimed_attempts:
+            # Another worker took the delivery after this attempt's lease ran out, and may have
+            # delivered it: the late attempt is logged, and decides nothing.
+            return delivery
         if succeeded:
             delivery.state, delivery.delivered_at, delivery.next_attempt_at, delivery.last_error = (
                 DeliveryState.DELIVERED, timezone.now(), None, "",

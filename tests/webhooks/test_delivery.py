@@ -331,3 +331,22 @@ def test_a_status_line_with_a_nul_byte_is_a_failed_attempt_recorded_without_it(
     assert row.state == DeliveryState.PENDING and row.attempts == 1  # retried later, as any failed attempt
     error = row.attempt_log.get().error
     assert error.startswith("Request to 127.0.0.1 failed") and "\x00" not in error
+
+
+def test_an_attempt_that_ends_after_its_lease_decides_nothing(receiver, publisher, django_capture_on_commit_callbacks):
+    """A reviewer's find: a worker that came back after its lease could mark a delivered row failed."""
+    endpoint = endpoint_at(receiver.url)
+    receiver.status = 500
+    published(publisher, django_capture_on_commit_callbacks)
+    row = Delivery.objects.get(endpoint=endpoint)
+    backoff_passed(row)
+    late = delivery._claim(row.pk)  # this worker stalls past its lease…
+    Delivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    receiver.status = 204
+    delivery.attempt(row.pk)  # …another takes the delivery and delivers it
+    row.refresh_from_db()
+    assert row.state == DeliveryState.DELIVERED
+    delivery._record(late, timezone.now(), 30_000, None, False, "", "Timed out.", False)  # the stalled one ends
+    row.refresh_from_db()
+    assert row.state == DeliveryState.DELIVERED and row.last_error == ""
+    assert row.attempt_log.count() == 3  # every attempt is in the log, the late one too

@@ -24,6 +24,7 @@ MAX_OPML_BYTES = 1024 * 1024
 MAX_FEEDS = 2000
 _BLOG_SUFFIX = re.compile(r"[\s\-–—:|]*(engineering|tech\s*blog|techblog|engineering\s+blog|blog|tech)\s*$", re.I)
 NAME_MAX_LENGTH = Company._meta.get_field("name").max_length
+MAX_DEPTH = 20  # levels of folders
 
 
 class OPMLError(ValueError):
@@ -58,7 +59,9 @@ def read_outlines(data):
         raise OPMLError("Not an OPML file: no <opml> with a <body>.")
     found = []
 
-    def walk(element, group):
+    def walk(element, group, depth=0):
+        if depth > MAX_DEPTH:  # folders in folders: no reader nests this deep, and Python's stack is finite
+            raise OPMLError(f"The file nests its outlines more than {MAX_DEPTH} deep.")
         for outline in element.findall("outline"):
             text = (outline.get("text") or outline.get("title") or "").strip()
             if outline.get("xmlUrl"):
@@ -66,7 +69,7 @@ def read_outlines(data):
                 if len(found) > MAX_FEEDS:
                     raise OPMLError(f"The file lists more than {MAX_FEEDS} feeds; split it.")
             else:
-                walk(outline, text or group)
+                walk(outline, text or group, depth + 1)
 
     walk(root.find("body"), "")
     return found

@@ -98,6 +98,15 @@ class CompleteAuthentication(BoundedJSON, library.CompleteCredentialAuthenticati
     def get_user(self):
         return sign_in.pending_user(self.request)
 
+    def get_state(self):
+        state = super().get_state()
+        # A ceremony begun as the second step of a password sign-in does not ask the authenticator
+        # for a PIN or a fingerprint; if that sign-in has expired or been abandoned meanwhile, the
+        # answer must not count as a passkey-only sign-in (which does ask), nor for anyone's account.
+        if not state.get("require_user_verification", True) and sign_in.pending(self.request) is None:
+            raise exceptions.InvalidState()
+        return state
+
     def check_device_usable(self, device):
         super().check_device_usable(device)
         waiting = sign_in.pending(self.request)

@@ -37,6 +37,20 @@ def test_the_passkey_endpoints_answer_garbage_with_a_clear_error():
     assert begin.status_code == 302 and begin["Location"].startswith("/admin/login/")  # only staff register
 
 
+def test_a_second_step_ceremony_outliving_its_sign_in_is_refused_before_any_credential_is_read():
+    """A reviewer's find: begun as a second factor (no PIN asked), completed after the password
+    sign-in expired, it counted as a passkey-only sign-in, for any staff member's passkey."""
+    client = Client()
+    session = client.session
+    session["otp_webauthn_authentication_state"] = {"challenge": "Y2hhbGxlbmdl", "require_user_verification": False}
+    session.save()
+    complete = reverse("otp_webauthn:credential-authentication-complete")
+    answer = client.post(complete, '{"id": "x"}', content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["code"] == "invalid_state"
+    assert "otp_webauthn_authentication_state" not in client.session  # used up: it cannot be tried again
+    assert "_auth_user_id" not in client.session
+
+
 def test_one_cannot_touch_another_users_factors_or_sessions():
     eve, ann = user_in_role("Editor", username="eve"), user_in_role("Editor", username="ann")
     give_app(eve)

@@ -5,7 +5,8 @@ are lower-cased, a default port and the fragment are dropped. The path and the r
 query are kept as they are: a server may treat ``/Post`` and ``/post`` as different pages.
 """
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 TRACKING_PARAMETERS = {
     "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi",
@@ -13,6 +14,9 @@ TRACKING_PARAMETERS = {
 }  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "hsa_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Characters a path may carry that show nothing, or turn the text around it (a right-to-left
+# override shows ".../\u202egnp.exe" as ".../exe.png"): percent-encoded, as browsers show them.
+_INVISIBLE = re.compile("[\x00-\x20\x7f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class NotAWebAddress(ValueError):
@@ -40,4 +44,5 @@ def canonical_url(url):
         for name, value in parse_qsl(parts.query, keep_blank_values=True)
         if name.lower() not in TRACKING_PARAMETERS and not name.lower().startswith(TRACKING_PREFIXES)
     ]
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query, doseq=True), ""))
+    path = _INVISIBLE.sub(lambda match: quote(match.group(), safe=""), parts.path) or "/"
+    return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))

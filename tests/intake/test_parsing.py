@@ -19,6 +19,9 @@ from intake.parsing import MAX_ENTRIES, FeedUnreadable, parse_feed, plain_text
             "https://blog.example.com:8443/a?b=1&a=2",
         ),
         ("https://user:pw@blog.example.com./p", "https://blog.example.com/p"),
+        # A right-to-left override would show ".../\u202egnp.exe" as ".../exe.png" (a reviewer's find).
+        ("https://example.com/\u202egnp.exe", "https://example.com/%E2%80%AEgnp.exe"),
+        ("https://example.com/caf\u00e9/\u200bpost", "https://example.com/caf\u00e9/%E2%80%8Bpost"),
     ],
 )
 def test_canonical_addresses(url, canonical):

@@ -68,7 +68,15 @@ def search_stories(query, *, company=None, theme=None, year=None):
                 title_marked=SearchHeadline("title", search_query, highlight_all=True, **_HEADLINE_OPTIONS),
                 snippet_marked=SearchHeadline("summary", search_query, **_HEADLINE_OPTIONS),
             )
-            .order_by("-rank", "-placement__issue__week_start", "placement__position")
+            # Equal ranks in reading order, down to the story: pages fetched apart never repeat or skip one.
+            .order_by(
+                "-rank",
+                "-placement__issue__week_start",
+                "-placement__issue__number",
+                "placement__section",
+                "placement__position",
+                "pk",
+            )
         )
     for word in _words(query):
         matching = Story.objects.filter(
@@ -101,7 +109,7 @@ def search_issues(query, *, year=None, limit=5):
                 rank=SearchRank(vector, search_query),
                 snippet_marked=SearchHeadline(texts, search_query, **_HEADLINE_OPTIONS),
             )
-            .order_by("-rank", "-week_start")[:limit]
+            .order_by("-rank", "-week_start", "-number")[:limit]
         )
     for word in _words(query):
         issues = issues.filter(

@@ -170,6 +170,29 @@ def test_search_results_are_paginated_keeping_the_query(client, stories):
     assert search(client, "q=routing&page=2").count('class="result"') == 4
 
 
+@postgresql_only
+def test_equal_matches_page_in_reading_order_never_repeating_one(client, stories):
+    """A reviewer's find: equal ranks were ordered by week and position only, so a story in Top
+    Stories and one in Developing Threads at the same position could come in either order on
+    separate page queries (one repeated, one skipped)."""
+    from digest.models import Section
+
+    issue = IssueFactory(published=True, week_start=datetime.date(2026, 9, 5), week_end=datetime.date(2026, 9, 11))
+    placed = {
+        (section, position): PlacementFactory(
+            issue=issue, section=section, position=position, story__title=f"Kelp note {section.label} {position}"
+        ).story.slug
+        for section in (Section.DEVELOPING_THREADS, Section.TOP_STORIES)
+        for position in range(12)
+    }
+
+    def slugs(html):
+        return re.findall(r'<h3><a href="/issues/[^"#]+#([^"]+)">', html)
+
+    seen = slugs(search(client, "q=kelp")) + slugs(search(client, "q=kelp&page=2"))
+    assert seen == [placed[key] for key in sorted(placed)]  # Top Stories first, each in its order
+
+
 def test_search_queries_are_bounded(client, stories, django_assert_num_queries, django_assert_max_num_queries):
     with django_assert_max_num_queries(12) as few:
         search(client, "q=routing&company=netflix")

@@ -455,7 +455,7 @@ API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=300)
 WEBHOOK_RETRY_SCHEDULE = env.json("WEBHOOK_RETRY_SCHEDULE", default=[5, 300, 1800, 7200, 18000, 36000, 36000])
 WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.0)  # a rotated secret still signs
 WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=not DEBUG)
-WEBHOOK_RESPONSE_MAX_BYTES = 64 * 1024  # of a receiver's answer: more is a failed attempt
+WEBHOOK_RESPONSE_MAX_BYTES = 64 * 1024  # of a receiver's answer read at most (its status decides)
 WEBHOOK_BEAT_BATCH = 200  # deliveries one beat sends at most; the next beat takes the rest
 # The intake: companies' feeds read on a schedule (intake/fetching.py). Every request goes
 # through the outbound guard (OUTBOUND_*); these bound what one feed may cost a worker.

@@ -123,10 +123,12 @@ def request(
     connect_timeout=None,
     read_timeout=None,
     total_timeout=None,
+    truncate=False,
 ):
     """Send one request (following at most `max_redirects` redirects) and return the whole answer.
 
-    Raises OutboundRefused for a URL or address we do not request, ResponseTooLarge past `max_bytes`,
+    Raises OutboundRefused for a URL or address we do not request, ResponseTooLarge past `max_bytes`
+    (with truncate=True, the body is cut at `max_bytes` instead and the rest never read),
     OutboundError for everything else that stops it (network, timeouts, too many redirects).
     With max_redirects=0 a redirect is returned as it is.
     """
@@ -140,7 +142,7 @@ def request(
     while True:
         parts = check_url(url, require_https=require_https)
         response = _one_request(
-            parts, method, headers, body, max_bytes, connect_timeout, read_timeout, deadline, url, redirects
+            parts, method, headers, body, max_bytes, connect_timeout, read_timeout, deadline, url, redirects, truncate
         )
         location = response.headers.get("location")
         if response.status not in REDIRECT_STATUSES or not max_redirects or not location:
@@ -153,7 +155,9 @@ def request(
             method, body = "GET", None
 
 
-def _one_request(parts, method, headers, body, max_bytes, connect_timeout, read_timeout, deadline, url, redirects):
+def _one_request(
+    parts, method, headers, body, max_bytes, connect_timeout, read_timeout, deadline, url, redirects, truncate
+):
     host = parts.hostname
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = _checked_address(host, port, deadline)
@@ -177,7 +181,7 @@ def _one_request(parts, method, headers, body, max_bytes, connect_timeout, read_
         sock.settimeout(_remaining(deadline, read_timeout))
         answer = connection.getresponse()
         declared = answer.getheader("content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
+        if not truncate and declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
             raise ResponseTooLarge(f"The answer is {int(declared)} bytes; at most {max_bytes} are accepted.")
         chunks, size = [], 0
         while True:
@@ -187,7 +191,10 @@ def _one_request(parts, method, headers, body, max_bytes, connect_timeout, read_
                 break
             size += len(chunk)
             if size > max_bytes:
-                raise ResponseTooLarge(f"The answer is larger than {max_bytes} bytes.")
+                if not truncate:
+                    raise ResponseTooLarge(f"The answer is larger than {max_bytes} bytes.")
+                chunks.append(chunk[: len(chunk) - (size - max_bytes)])
+                break
             chunks.append(chunk)
         if watchdog.fired:  # the last read ended because the socket was shut, not because the answer did
             raise OutboundError("The request took longer than allowed.")

@@ -210,6 +210,7 @@ def attempt(delivery_id):
                 body=delivery.body.encode(),
                 require_https=settings.WEBHOOKS_REQUIRE_HTTPS,
                 max_bytes=settings.WEBHOOK_RESPONSE_MAX_BYTES,
+                truncate=True,  # the status decides; of the answer, only its start is kept
             )
             status_code = response.status
             excerpt = response.body[: EXCERPT_CHARACTERS * 4].decode("utf-8", "replace")[:EXCERPT_CHARACTERS]

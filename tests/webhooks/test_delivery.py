@@ -350,3 +350,15 @@ def test_an_attempt_that_ends_after_its_lease_decides_nothing(receiver, publishe
     row.refresh_from_db()
     assert row.state == DeliveryState.DELIVERED and row.last_error == ""
     assert row.attempt_log.count() == 3  # every attempt is in the log, the late one too
+
+
+def test_a_receiver_that_accepts_with_a_long_page_has_the_event(
+    receiver, publisher, django_capture_on_commit_callbacks
+):
+    """A reviewer's find: a 2xx answer over 64 KiB was a failed attempt: sent 8 times, then disabled."""
+    endpoint = endpoint_at(receiver.url)
+    receiver.answer = b"<p>Thanks!</p>" * 10_000  # 140 KB, chunked or not: only its start is read
+    published(publisher, django_capture_on_commit_callbacks)
+    row = Delivery.objects.get(endpoint=endpoint)
+    assert row.state == DeliveryState.DELIVERED and row.attempts == 1 and len(receiver.calls) == 1
+    assert row.attempt_log.get().response_excerpt.startswith("<p>Thanks!</p>")

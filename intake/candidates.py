@@ -6,7 +6,7 @@ the permission on the live rows.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -135,9 +135,9 @@ def make_story(*, candidate_id, by):
         )
         if candidate.state == CandidateState.USED:
             raise CandidateAlreadyUsed(Candidate.objects.select_related("story").get(pk=candidate.pk))
-        story = Story(title=candidate.title, slug=_free_slug(candidate.title), author=by)
+        story = Story(title=candidate.title, author=by)
         story._history_user = by  # django-simple-history: the revision says who made it
-        story.save()
+        _save_with_a_free_slug(story)
         if candidate.company_id:
             story.companies.add(candidate.company)
         Source.objects.create(
@@ -152,6 +152,20 @@ def _publisher(candidate):
     if candidate.company_id:
         return candidate.company.name[:120]
     return (candidate.feed.title if candidate.feed_id else "")[:120]
+
+
+def _save_with_a_free_slug(story, tries=5):
+    """Save a new story under the first free slug of its title. Another editor saving a story of the
+    same title at the same moment may take that slug first: then the next free one is taken."""
+    for attempt in range(tries):
+        story.slug = _free_slug(story.title)
+        try:
+            with transaction.atomic():  # a savepoint: the clash undoes only this save
+                story.save()
+            return
+        except IntegrityError:
+            if attempt == tries - 1:
+                raise
 
 
 def _free_slug(title):

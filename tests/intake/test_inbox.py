@@ -305,3 +305,26 @@ def test_a_week_at_the_ends_of_the_calendar_filters_the_inbox_never_a_5xx(admin_
     response = admin_client.get(f"{INBOX}?state=all&week={week}")
     assert response.status_code == 200
     assert (b"A post of today" in response.content) == ("9999" in week)
+
+
+@pytest.mark.django_db
+def test_a_story_of_the_same_title_saved_meanwhile_takes_the_next_free_slug(monkeypatch, editor):
+    """A reviewer's find: two posts of one title made into stories at the same moment both chose the
+    first free slug, and the second save was a 500 (IntegrityError)."""
+    first, second = CandidateFactory(title="Scaling Postgres"), CandidateFactory(title="Scaling Postgres")
+    real_free_slug = candidates._free_slug
+    picks = []
+
+    def free_slug_then_lose_the_race(title):
+        slug = real_free_slug(title)
+        if not picks:  # another editor's story takes this slug before ours is saved
+            StoryFactory(title="Scaling Postgres", slug=slug)
+        picks.append(slug)
+        return slug
+
+    monkeypatch.setattr(candidates, "_free_slug", free_slug_then_lose_the_race)
+    story = candidates.make_story(candidate_id=first.pk, by=editor)
+    assert picks == ["scaling-postgres", "scaling-postgres-2"] and story.slug == "scaling-postgres-2"
+    assert Candidate.objects.get(pk=first.pk).story == story
+    monkeypatch.setattr(candidates, "_free_slug", real_free_slug)
+    assert candidates.make_story(candidate_id=second.pk, by=editor).slug == "scaling-postgres-3"

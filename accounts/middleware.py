@@ -1,5 +1,7 @@
 """Staff who owe a second factor reach only what lets them give or enrol one; sessions are followed."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -10,6 +12,7 @@ from . import sessions
 
 ADMIN = "/admin/"
 SECURITY = "/admin/security/"  # the Security page, enrolment and the passkey ceremonies (accounts/urls.py)
+OTHER_ACCOUNTS = re.compile(r"^/admin/security/users/(\d+)/")  # accounts.urls: user_security and what follows it
 
 
 class StaffSessionMiddleware:
@@ -39,7 +42,9 @@ class StaffSessionMiddleware:
             return None
         sessions.adopt(request)
         state = request.session.get(sessions.FACTOR_STATE, sessions.OK)
-        if state == sessions.ENROL and not request.path.startswith((SECURITY, *_open_to_all_signed_in())):
+        if state == sessions.ENROL and (
+            not request.path.startswith((SECURITY, *_open_to_all_signed_in())) or _another_account(request)
+        ):
             messages.warning(request, "Your role signs in with a second factor: set one up to continue.")
             return redirect("accounts:security")
         if state == sessions.VERIFY and not request.path.startswith(_open_to_all_signed_in()):
@@ -48,6 +53,13 @@ class StaffSessionMiddleware:
             logout(request)
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         return None
+
+
+def _another_account(request):
+    """Whether the request is about someone else's account (a superuser's pages for others):
+    not before one's own second factor is set up."""
+    match = OTHER_ACCOUNTS.match(request.path)
+    return match is not None and int(match[1]) != request.user.pk
 
 
 def _open_to_all_signed_in():

@@ -3,9 +3,10 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from freezegun import freeze_time
 
-from tests.accounts.signing import enrol_app, password
+from tests.accounts.signing import enrol_app, give_app, password
 from tests.accounts.test_two_step_sign_in import START
 from tests.factories import UserFactory, issue_with_stories, user_in_role
 
@@ -50,6 +51,27 @@ def test_a_role_that_must_have_a_factor_reaches_only_enrolment(settings, client,
         enrol_app(client)
         assert client.get("/admin/").status_code == 200  # enrolled: the newsroom opens
         assert client.get(reverse("admin:digest_issue_changelist")).status_code == 200
+
+
+def test_a_superuser_owing_a_factor_cannot_act_on_other_accounts_until_enrolled(settings, client):
+    """A reviewer's find: the enrolment pages' prefix let a password-only superuser reset other
+    people's factors and end their sessions."""
+    settings.ACCOUNTS_SECOND_FACTOR_REQUIRED_FOR = REQUIRED["ACCOUNTS_SECOND_FACTOR_REQUIRED_FOR"]
+    eve = user_in_role("Editor", username="eve")
+    give_app(eve)
+    root = UserFactory(username="root", superuser=True)
+    assert password(client, "root")["Location"] == "/admin/"
+    for url in (
+        reverse("accounts:user_security", args=[eve.pk]),
+        reverse("accounts:end_all_sessions", args=[eve.pk]),
+        reverse("accounts:reset_factors", args=[eve.pk]),
+    ):
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 302 and response["Location"] == SECURITY, (method, url)
+    assert TOTPDevice.objects.filter(user=eve).exists()
+    assert client.get(reverse("accounts:user_security", args=[root.pk])).status_code in (200, 302)  # one's own
+    assert client.get(SECURITY).status_code == 200
 
 
 def test_a_session_from_before_the_rule_is_led_to_enrol(settings, client):

@@ -3,7 +3,6 @@
 import datetime
 import ipaddress
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.utils import timezone
 
@@ -31,9 +30,9 @@ def client_address(request):
 
 
 def client_ip(request):
-    """The client's address as the lockout counts it (``PROXY_COUNT`` proxies in front)."""
+    """``client_address`` for the records' address fields: None when it is not an address."""
     try:
-        return get_client_ip_address(request) or None
+        return str(ipaddress.ip_address(client_address(request)))
     except ValueError:
         return None
 

@@ -18,7 +18,6 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 
-from digest.models import IssueEvent
 from outbound.mail import send_outbox
 
 from .models import NewsroomMail
@@ -70,12 +69,16 @@ def reviewers(*, exclude=None):
 
 
 def last_sent_to_review_by(issue):
-    event = issue.events.filter(action="send_to_review").select_related("actor").first()
-    return event.actor if event else None
+    return _last_actor(issue, "send_to_review")
 
 
 def last_approved_by(issue):
-    event = IssueEvent.objects.filter(issue=issue, action="approve").select_related("actor").first()
+    return _last_actor(issue, "approve")
+
+
+def _last_actor(issue, action):
+    """Who last took ``action`` on ``issue`` (its events are newest first), or None."""
+    event = issue.events.filter(action=action).select_related("actor").first()
     return event.actor if event else None
 
 

@@ -145,6 +145,15 @@ def services(postgresql, transactional_db, tmp_path, settings):
             celery_app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
             celery_app._after_fork()  # drop connection pools made for another broker
 
+        def mailing_worker(self, sink, **env):
+            """A worker with its beat that mails through ``sink`` (tests/smtp_sink.py) over real SMTP."""
+            return self.worker(
+                EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                EMAIL_HOST="127.0.0.1",
+                EMAIL_PORT=str(sink.port),
+                **env,
+            )
+
         def worker(self, **env):
             db = connection.settings_dict
             environment = {

@@ -21,12 +21,7 @@ def test_a_notice_written_while_no_worker_ran_is_mailed_by_the_beat(services):
     assert change.notice_sent_at is None
     broker.start()
     with SMTPSink() as sink:
-        services.worker(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=str(sink.port),
-            ACCOUNT_NOTICES_INTERVAL_SECONDS="1",
-        )
+        services.mailing_worker(sink, ACCOUNT_NOTICES_INTERVAL_SECONDS="1")
         wait_for(lambda: sink.messages, 30, "the notice to be mailed")
         wait_for(lambda: AccountChange.objects.get().notice_sent_at, 10, "the notice to be marked sent")
     assert [message["To"] for message in sink.messages] == ["eve@example.com"]

@@ -21,12 +21,7 @@ def test_a_review_request_made_while_broker_and_mail_server_were_down_is_mailed_
     assert list(NewsroomMail.objects.values_list("to", flat=True)) == ["eve@example.com"]
     broker.start()
     with SMTPSink() as sink:
-        services.worker(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=str(sink.port),
-            NEWSROOM_MAIL_INTERVAL_SECONDS="1",
-        )
+        services.mailing_worker(sink, NEWSROOM_MAIL_INTERVAL_SECONDS="1")
         wait_for(lambda: sink.messages, 30, "the review request to be mailed")
         wait_for(lambda: not NewsroomMail.objects.exists(), 10, "the sent mail's row to be deleted")
     [message] = sink.messages

@@ -140,6 +140,10 @@ def test_a_mail_that_keeps_being_refused_stops_being_tried_and_waits_in_the_admi
     editor = Client()
     editor.force_login(user_in_role("Editor", "ed"))
     assert editor.get(reverse("admin:newsroom_newsroommail_changelist")).status_code == 403
+    retry = {"action": "try_again", "_selected_action": [mail.pk]}
+    assert editor.post(reverse("admin:newsroom_newsroommail_changelist"), retry).status_code == 403
+    mail.refresh_from_db()
+    assert mail.attempts == notifications.MAX_ATTEMPTS  # an editor cannot put it back in the outbox
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the address was fixed
     with django_capture_on_commit_callbacks(execute=True):

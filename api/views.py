@@ -23,9 +23,10 @@ from ninja.errors import HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
 from digest.models import Issue, IssueState, Placement, Section
-from digest.public import coverage, public_companies, public_stories, public_tags, public_themes
+from digest.public import public_companies, public_stories, public_tags, public_themes
 from digest.search import MARK_END, MARK_START, search_stories
 from reader import keys
+from reader.figures import topic_coverage
 from reader.forms import MAX_QUERY_LENGTH
 from reader.page_cache import add_keys
 
@@ -405,7 +406,7 @@ def company_detail(request, slug: str = Slug):
     subsidiaries = list(public.filter(parent=company))
     relatives = [parent, *subsidiaries] if parent else subsidiaries
     add_keys(request, keys.company_key(company.pk), *(keys.company_key(other.pk) for other in relatives))
-    stats = coverage(company)
+    stats = topic_coverage(company, keys.company_key(company.pk))
     urls = _Urls(request)
     return {
         **_company_summary(urls, company),
@@ -445,7 +446,9 @@ def theme_detail(request, slug: str = Slug):
     if theme is None:
         raise HttpError(404, "No published story has this theme.")
     add_keys(request, keys.theme_key(theme.pk))
-    return _topic_detail(request, theme, _theme_summary, description=theme.description, filter_name="theme")
+    return _topic_detail(
+        request, theme, keys.theme_key(theme.pk), _theme_summary, description=theme.description, filter_name="theme"
+    )
 
 
 @api.get("/tags/", response={200: schemas.TopicPage, **ERRORS}, url_name="tag_list", tags=["themes and tags"])
@@ -464,11 +467,11 @@ def tag_detail(request, slug: str = Slug):
     if tag is None:
         raise HttpError(404, "No published story has this tag.")
     add_keys(request, keys.tag_key(tag.pk))
-    return _topic_detail(request, tag, _tag_summary, description="", filter_name="tag")
+    return _topic_detail(request, tag, keys.tag_key(tag.pk), _tag_summary, description="", filter_name="tag")
 
 
-def _topic_detail(request, topic, summary, *, description, filter_name):
-    stats = coverage(topic)
+def _topic_detail(request, topic, key, summary, *, description, filter_name):
+    stats = topic_coverage(topic, key)
     urls = _Urls(request)
     return {
         **summary(urls, topic),

@@ -49,3 +49,25 @@ class StoredIssueBody(models.Model):
     def is_current(self):
         """Built since the last change to what it shows, with the templates this process has."""
         return self.built_generation == self.generation and self.template_hash == body_template_hash()
+
+
+class StoredFigures(models.Model):
+    """Figures a public page shows that would cost a count over thousands of rows on each render.
+
+    One row per purge key (``reader.keys``): a company's coverage and the companies covered
+    alongside it under ``company-<id>``, the search's years under ``issues``, and so on
+    (``reader.figures``). Whatever purges the key bumps ``generation`` in the transaction
+    of the change, creating the row if need be, so the change holds the row until it
+    commits; the figures are stored again by the first render that finds them stale.
+    """
+
+    key = models.CharField(primary_key=True, max_length=100)
+    figures = models.JSONField(default=dict, help_text="Figure name → value, as of built_generation.")
+    generation = models.PositiveBigIntegerField(default=1, help_text="Bumped by every purge of the key.")
+    built_generation = models.PositiveBigIntegerField(default=0, help_text="The generation the figures are of.")
+
+    class Meta:
+        verbose_name_plural = "stored figures"
+
+    def __str__(self):
+        return f"Figures of {self.key}"

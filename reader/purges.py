@@ -16,7 +16,7 @@ from functools import partial
 
 from django.db import transaction
 
-from . import front_cache, issue_bodies, page_cache
+from . import figures, front_cache, issue_bodies, page_cache
 from .models import PagePurge
 
 logger = logging.getLogger(__name__)
@@ -36,13 +36,15 @@ def queue_purge(keys):
 
     Call it inside the transaction that makes them stale: the row commits with the change,
     is tried right after the commit, then by the beat until it succeeds. A cache outage is
-    logged, never raised into the caller. The stored issue bodies filed under the same keys
-    are marked stale in the same transaction (``issue_bodies.mark_stale``).
+    logged, never raised into the caller. The stored figures and issue bodies filed under
+    the same keys are marked stale in the same transaction (``figures.mark_stale``,
+    ``issue_bodies.mark_stale``).
     """
     keys = sorted(set(keys))
     if not keys:
         return None
     purge = PagePurge.objects.create(keys=keys)
+    figures.mark_stale(keys)  # the counts the pages show (a company's coverage, the search's years)
     issue_bodies.mark_stale(keys)  # the stored issue bodies that show the same things
     transaction.on_commit(partial(_attempt_purge, purge.pk), robust=True)
     return purge

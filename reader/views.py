@@ -19,19 +19,12 @@ from companies.models import Company
 from digest.issue_page import issue_page, render_issue_body
 from digest.models import Issue, IssueState, Placement, Section
 from digest.previews import InvalidShareLink, issue_for_share_token
-from digest.public import (
-    company_index,
-    coverage,
-    covered_alongside,
-    newest,
-    public_companies,
-    public_stories,
-    with_story_counts,
-)
+from digest.public import company_index, newest, public_stories, with_story_counts
 from digest.search import highlighted, search_issues, search_stories
 from stories.models import Theme
 
 from . import keys
+from .figures import company_page_figures, topic_coverage
 from .forms import SearchForm
 from .page_cache import add_keys, cache_public_page, page_number, public_page
 
@@ -132,7 +125,7 @@ def company_list(request):
 def _timeline(request, stories, count):
     """Return the requested page of a timeline: stories newest first, with their companies.
 
-    ``count`` is known from ``coverage()``: a range of that length stands in for the stories
+    ``count`` is known from ``topic_coverage()``: a range of that length stands in for the stories
     so the paginator does not count them a second time.
     """
     page = _page(request, range(count), TIMELINE_PAGE_SIZE)
@@ -143,23 +136,22 @@ def _timeline(request, stories, count):
 @require_safe
 @cache_public_page(query={"page": page_number})
 def company_detail(request, slug):
-    company = get_object_or_404(Company.objects.with_parent(), slug=slug)
-    stats = coverage(company)
-    if not stats["count"]:
+    company = get_object_or_404(Company, slug=slug)
+    figures = company_page_figures(company, alongside_window=ALONGSIDE_WINDOW)
+    if not figures["count"]:
         raise Http404("No published story involves this company.")
-    public = public_companies()
-    parent = public.filter(pk=company.parent_id).first() if company.parent_id else None
-    subsidiaries = list(public.filter(parent=company).order_by("name"))
+    parent, subsidiaries = figures["parent"], figures["subsidiaries"]
     # Its parent's and subsidiaries' names are on it: a rename or a move purges this page too.
     relatives = [parent, *subsidiaries] if parent else subsidiaries
     add_keys(request, keys.company_key(company.pk), *(keys.company_key(other.pk) for other in relatives))
+    stats = {"count": figures["count"], "since": figures["since"]}
     context = {
         "company": company,
         "stats": stats,
         "page": _timeline(request, public_stories().filter(companies=company), stats["count"]),
         "parent": parent,
         "subsidiaries": subsidiaries,
-        "alongside": list(covered_alongside(company, window=ALONGSIDE_WINDOW)),
+        "alongside": figures["alongside"],
         "alongside_window": ALONGSIDE_WINDOW if stats["count"] > ALONGSIDE_WINDOW else None,
     }
     return render(request, "companies/company_detail.html", context)
@@ -169,20 +161,22 @@ def company_detail(request, slug):
 @cache_public_page(query={"page": page_number})
 def theme_detail(request, slug):
     theme = get_object_or_404(Theme, slug=slug)
-    add_keys(request, keys.theme_key(theme.pk))
-    return _topic_page(request, theme, public_stories().filter(themes=theme), "stories/theme_detail.html")
+    key = keys.theme_key(theme.pk)
+    add_keys(request, key)
+    return _topic_page(request, theme, key, public_stories().filter(themes=theme), "stories/theme_detail.html")
 
 
 @require_safe
 @cache_public_page(query={"page": page_number})
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
-    add_keys(request, keys.tag_key(tag.pk))
-    return _topic_page(request, tag, public_stories().filter(tags=tag), "stories/tag_detail.html")
+    key = keys.tag_key(tag.pk)
+    add_keys(request, key)
+    return _topic_page(request, tag, key, public_stories().filter(tags=tag), "stories/tag_detail.html")
 
 
-def _topic_page(request, topic, stories, template_name):
-    stats = coverage(topic)
+def _topic_page(request, topic, key, stories, template_name):
+    stats = topic_coverage(topic, key)
     if not stats["count"]:
         # A theme or tag only used by unpublished stories must not reveal that it exists.
         raise Http404("No published story has this theme or tag.")

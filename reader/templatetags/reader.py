@@ -1,10 +1,11 @@
 """Template helpers for the reader site's pages."""
 
 import json
+from html import unescape
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.html import format_html
+from django.utils.html import format_html, strip_tags
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -27,3 +28,13 @@ def json_ld(data):
     """
     encoded = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(encoded))  # noqa: S308
+
+
+@register.filter
+def plain_text(html):
+    """The text of HTML the site rendered (Markdown), for a summary line or a meta description.
+
+    Tags dropped and entities decoded, so that the template's escaping is the only one:
+    ``striptags`` alone keeps "&amp;", which the template escapes again ("AT&amp;T").
+    """
+    return unescape(strip_tags(html)).strip()

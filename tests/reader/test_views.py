@@ -227,6 +227,20 @@ def test_meta_tags_and_json_ld_escape_editor_text(client):
     assert data["url"] == f"http://testserver{issue.get_absolute_url()}"
 
 
+def test_text_taken_from_rendered_markdown_is_escaped_once(client):
+    """A reader's find: the timelines' summaries and the issue page's description were cut from
+    the rendered HTML with its entities still in, then escaped again: "AT&T" read "AT&amp;T"."""
+    company = CompanyFactory(name="AT&T", slug="att")
+    issue = IssueFactory(published=True, week_in_review="AT&T and R&D: <b> is not a tag here.")
+    PlacementFactory(issue=issue, story__summary="AT&T's R&D on `a < b`.", story__companies=[company])
+    timeline = html_of(client.get("/companies/att/"))
+    assert '<p class="timeline-summary">AT&amp;T&#x27;s R&amp;D on a &lt; b.</p>' in timeline
+    page = html_of(client.get(issue.get_absolute_url()))
+    description = re.search(r'<meta name="description" content="([^"]*)">', page).group(1)
+    assert description == "AT&amp;T and R&amp;D: &lt;b&gt; is not a tag here."
+    assert "&amp;amp;" not in timeline + page
+
+
 def test_issue_page_has_open_graph_and_twitter_tags(client, demo_issue):
     html = html_of(client.get(demo_issue.get_absolute_url()))
     assert '<meta property="og:type" content="article">' in html

@@ -3,8 +3,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models.functions import Upper
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
+
+from .addresses import slug_address
 
 # Only web links: a javascript: or file: URL must never reach a reader's page or the PDF.
 web_url_validator = URLValidator(schemes=["http", "https"])
@@ -53,7 +54,7 @@ class Company(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("company_detail", kwargs={"slug": self.slug})
+        return slug_address("company_detail", self.slug)
 
     def clean(self):
         ancestor, seen = self.parent, {self.pk}

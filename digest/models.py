@@ -3,10 +3,10 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from companies.addresses import slug_address
 from stories.models import ISSUE_TEXT_MAX_LENGTH, Story, validate_no_top_level_headings
 from stories.rendering import RenderedMarkdownModel
 from stories.search_vector import SEARCH_CONFIG
@@ -164,7 +164,7 @@ class Issue(RenderedMarkdownModel, models.Model):
         return f"#{self.number} {self.title}"
 
     def get_absolute_url(self):
-        return reverse("issue_detail", kwargs={"slug": self.slug})
+        return slug_address("issue_detail", self.slug)
 
     @property
     def is_public(self):

@@ -5,12 +5,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Upper
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 from taggit.forms import TagField
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
+from companies.addresses import slug_address
 from companies.models import web_url_validator
 
 from .rendering import RenderedMarkdownModel, atx_heading_levels
@@ -92,7 +92,7 @@ class Theme(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("theme_detail", kwargs={"slug": self.slug})
+        return slug_address("theme_detail", self.slug)
 
 
 class Story(RenderedMarkdownModel, models.Model):

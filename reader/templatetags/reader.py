@@ -5,8 +5,10 @@ from html import unescape
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.html import format_html, strip_tags
+from django.utils import dateformat
+from django.utils.html import format_html, format_html_join, strip_tags
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 register = template.Library()
 
@@ -38,3 +40,38 @@ def plain_text(html):
     ``striptags`` alone keeps "&amp;", which the template escapes again ("AT&amp;T").
     """
     return unescape(strip_tags(html)).strip()
+
+
+SUMMARY_WORDS = 40  # of a timeline entry's summary
+_COMPANY_SEPARATOR = mark_safe('<span aria-hidden="true"> · </span>')
+
+
+@register.simple_tag
+def timeline_entry(story):
+    """One story of a company's, theme's or tag's timeline: its issue, title, summary and companies.
+
+    Written here rather than in a template: Django's engine took 0.2 ms an entry, a fifth
+    of a busy company's page. Every text is escaped by ``format_html``.
+    """
+    issue = story.placement.issue
+    issue_url = issue.get_absolute_url()
+    companies = format_html_join(
+        _COMPANY_SEPARATOR, '<a href="{}">{}</a>', ((c.get_absolute_url(), c.name) for c in story.companies.all())
+    )
+    return format_html(
+        '<li class="timeline-entry">\n'
+        '    <p class="timeline-issue"><a href="{issue_url}">Issue {number}</a> · '
+        '<time datetime="{day}">{day_shown}</time></p>\n'
+        '    <h3 class="timeline-title"><a href="{issue_url}#{slug}">{title}</a></h3>\n'
+        '    <p class="timeline-summary">{summary}</p>\n'
+        "    {companies}\n"
+        "  </li>",
+        issue_url=issue_url,
+        number=issue.number,
+        day=issue.week_start.isoformat(),
+        day_shown=dateformat.format(issue.week_start, "j M Y"),
+        slug=story.slug,
+        title=story.title,
+        summary=Truncator(plain_text(story.summary_html)).words(SUMMARY_WORDS, truncate=" …"),
+        companies=format_html('<p class="story-meta">{}</p>', companies) if companies else "",
+    )

@@ -60,9 +60,10 @@ def test_a_subsidiary_made_public_shows_on_its_parents_page(client, committed):
     assert "Child" not in client.get(uncached("/companies/parent/")).content.decode()
     with committed():
         PlacementFactory(issue=IssueFactory(published=True), story__companies=[child])
-    assert '<dt>Owns</dt><dd><a href="/companies/child/">Child</a></dd>' in client.get(
-        uncached("/companies/parent/")
-    ).content.decode()
+    assert (
+        '<dt>Owns</dt><dd><a href="/companies/child/">Child</a></dd>'
+        in client.get(uncached("/companies/parent/")).content.decode()
+    )
 
 
 def test_a_withdrawn_issue_takes_its_stories_out_of_a_themes_count(client, committed):

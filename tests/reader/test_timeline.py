@@ -1,0 +1,53 @@
+"""A timeline entry is written in Python (``reader.templatetags.reader.timeline_entry``) for
+speed: it must be the markup the template wrote, entity for entity, whatever editors typed."""
+
+import re
+
+import pytest
+from django.template import Context, Template
+
+from digest.public import newest, public_stories
+from tests.factories import CompanyFactory, IssueFactory, PlacementFactory
+
+pytestmark = pytest.mark.django_db
+
+# The entry as templates/includes/timeline.html wrote it before it moved to Python.
+TEMPLATE_ENTRY = Template(
+    """{% load reader %}{% for story in stories %}
+  {% with issue=story.placement.issue issue_url=story.placement.issue.get_absolute_url %}
+  <li class="timeline-entry">
+    <p class="timeline-issue"><a href="{{ issue_url }}">Issue {{ issue.number }}</a> · <time datetime="{{ issue.week_start|date:'Y-m-d' }}">{{ issue.week_start|date:"j M Y" }}</time></p>
+    <h3 class="timeline-title"><a href="{{ issue_url }}#{{ story.slug }}">{{ story.title }}</a></h3>
+    <p class="timeline-summary">{{ story.summary_html|plain_text|truncatewords:40 }}</p>
+    {% with companies=story.companies.all %}{% if companies %}<p class="story-meta">{% for company in companies %}<a href="{{ company.get_absolute_url }}">{{ company.name }}</a>{% if not forloop.last %}<span aria-hidden="true"> · </span>{% endif %}{% endfor %}</p>{% endif %}{% endwith %}
+  </li>
+  {% endwith %}
+{% endfor %}"""  # noqa: E501
+)
+PYTHON_ENTRY = Template("{% load reader %}{% for story in stories %}{% timeline_entry story %}{% endfor %}")
+
+
+def entries(html):
+    return re.findall(r'<li class="timeline-entry">.*?</li>', html, flags=re.DOTALL)
+
+
+def test_each_entry_is_the_templates_markup_with_every_text_escaped_once():
+    hostile = CompanyFactory(name='<script>alert("co")</script> & Sons', slug="sons")
+    plain = CompanyFactory(name="Netflix", slug="netflix")
+    issue = IssueFactory(published=True)
+    PlacementFactory(issue=issue, position=1, story__title="Plain story", story__companies=[plain])
+    PlacementFactory(
+        issue=issue,
+        position=2,
+        story__title='Quotes " and <b>tags</b> & ampersands',
+        story__summary="AT&T's **R&D** on `a < b` with [a link](https://example.com/?a=1&b=2).",
+        story__companies=[hostile, plain],
+    )
+    PlacementFactory(issue=issue, position=3, story__title="No companies", story__companies=[])
+    PlacementFactory(issue=issue, position=4, story__summary=" ".join(f"word{n}" for n in range(60)))
+    stories = newest(public_stories(), limit=10)
+    expected = entries(TEMPLATE_ENTRY.render(Context({"stories": stories})))
+    written = entries(PYTHON_ENTRY.render(Context({"stories": stories})))
+    assert len(expected) == 4 and written == expected
+    assert "&lt;script&gt;alert(&quot;co&quot;)&lt;/script&gt; &amp; Sons" in written[1]
+    assert "AT&amp;T&#x27;s R&amp;D on a &lt; b" in written[1] and "word39 …" in written[3]

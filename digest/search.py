@@ -13,7 +13,7 @@ import re
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q, TextField, Value
+from django.db.models import Count, F, Q, TextField, Value, Window
 from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -88,6 +88,29 @@ def search_stories(query, *, company=None, theme=None, year=None):
         )
         stories = stories.filter(pk__in=matching.values("pk"))
     return newest_first(stories).annotate(title_marked=F("title"), snippet_marked=F("summary"))
+
+
+def ranked_page(stories, *, offset, limit):
+    """Return how many ``stories`` (from ``search_stories``) there are, and ``limit`` of them from ``offset``.
+
+    The ranking carries only ids through the sort, with the count of every match beside
+    them, in one query; the page's stories are then read by id, and only their twenty
+    snippets are made (``ts_headline`` is the costly part of a search). Each story has its
+    issue, its companies and ``title_marked`` and ``snippet_marked``. A page past the last
+    one counts nothing: it has no stories and a count of 0.
+    """
+    ranked = list(stories.annotate(matches=Window(Count("*"))).values_list("pk", "matches")[offset : offset + limit])
+    if not ranked:
+        return 0, []
+    ids = [pk for pk, _ in ranked]
+    page = (
+        stories.filter(pk__in=ids)
+        .order_by()
+        .defer("search_vector", *(f"placement__issue__{field}" for field in Issue.LONG_TEXT_FIELDS))
+        .prefetch_related("companies")
+        .in_bulk()
+    )
+    return ranked[0][1], [page[pk] for pk in ids]
 
 
 def search_issues(query, *, year=None, limit=5):

@@ -26,7 +26,8 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from companies.models import Company
-from digest.public import coverage, covered_alongside, public_companies
+from digest.models import Issue
+from digest.public import coverage, covered_alongside, public_companies, public_themes
 
 from . import keys
 from .models import StoredFigures
@@ -122,3 +123,21 @@ def company_page_figures(company, *, alongside_window):
         "subsidiaries": [named[pk] for pk in relatives["subsidiaries"] if pk in named],
         "alongside": [named[pk] for pk, _ in shared if pk in named],
     }
+
+
+def published_years():
+    """The years with a published issue, newest first (the search's year filter), stored under the issues' key."""
+
+    def compute():
+        return [day.year for day in Issue.objects.published().dates("week_start", "year", order="DESC")]
+
+    return stored_figures(keys.ISSUES, published_years=compute)["published_years"]
+
+
+def public_theme_names():
+    """(slug, name) of each public theme, by name (the search's theme filter), stored under the themes' key."""
+
+    def compute():
+        return [[slug, name] for slug, name in public_themes().order_by("name").values_list("slug", "name")]
+
+    return [tuple(theme) for theme in stored_figures(keys.THEMES, public_theme_names=compute)["public_theme_names"]]

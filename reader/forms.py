@@ -2,8 +2,11 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
-from digest.models import Issue
-from digest.public import public_companies, public_themes
+from companies.models import Company
+from digest.public import public_companies
+from stories.models import Theme
+
+from .figures import public_theme_names, published_years
 
 MAX_QUERY_LENGTH = 200
 
@@ -43,26 +46,37 @@ class SearchForm(forms.Form):
     )
     # A text box, not a list: a list of every public company is thousands of options to
     # query and render on each search. Company pages link here with ?company=<slug>.
-    company = forms.ModelChoiceField(
-        queryset=None,
-        to_field_name="slug",
+    company = forms.CharField(
         required=False,
+        max_length=Company._meta.get_field("slug").max_length,
         label="Company",
         widget=forms.TextInput(attrs={"placeholder": "as in its address, e.g. netflix"}),
     )
-    theme = forms.ModelChoiceField(
-        queryset=None, to_field_name="slug", required=False, empty_label="Any", label="Theme", widget=PlainSelect
-    )
+    # The public themes and years, as stored figures (``reader.figures``): they change with
+    # publications, not with each search.
+    theme = forms.ChoiceField(required=False, label="Theme", widget=PlainSelect)
     year = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Year", widget=PlainSelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["company"].queryset = public_companies().order_by("name")
-        self.fields["theme"].queryset = public_themes().order_by("name")
-        years = [day.year for day in Issue.objects.published().dates("week_start", "year", order="DESC")]
-        self.fields["year"].choices = [("", "Any"), *((year, year) for year in years)]
+        self.fields["theme"].choices = [("", "Any"), *public_theme_names()]
+        self.fields["year"].choices = [("", "Any"), *((year, year) for year in published_years())]
         for name in ("company", "theme", "year"):
             self.fields[name].error_messages["invalid_choice"] = f"There is no such {name} to search in."
+
+    def clean_company(self):
+        slug = self.cleaned_data["company"]
+        return self._chosen(public_companies().filter(slug=slug).first() if slug else None, "company", slug)
+
+    def clean_theme(self):
+        # Among the stored public themes (the field's choices); one deleted since is not found.
+        slug = self.cleaned_data["theme"]
+        return self._chosen(Theme.objects.filter(slug=slug).first() if slug else None, "theme", slug)
+
+    def _chosen(self, found, name, slug):
+        if slug and found is None:
+            raise forms.ValidationError(self.fields[name].error_messages["invalid_choice"], code="invalid_choice")
+        return found
 
     @property
     def has_criteria(self):

@@ -20,7 +20,7 @@ from digest.issue_page import issue_page, render_issue_body
 from digest.models import Issue, IssueState, Placement, Section
 from digest.previews import InvalidShareLink, issue_for_share_token
 from digest.public import company_index, newest, public_stories, with_story_counts
-from digest.search import highlighted, search_issues, search_stories
+from digest.search import highlighted, ranked_page, search_issues, search_stories
 from stories.models import Theme
 
 from . import keys
@@ -34,6 +34,7 @@ COMPANY_INDEX_PAGE_SIZE = 120
 INDEX_LETTERS = ["#", *ascii_uppercase]
 ALONGSIDE_WINDOW = 200  # a company's latest stories that "Often covered alongside" counts
 SEARCH_PAGE_SIZE = 20
+MAX_SEARCH_PAGE = 100_000  # past any archive's results; an offset PostgreSQL can hold
 
 
 def _page(request, items, per_page):
@@ -196,14 +197,29 @@ def search(request):
     if not form.has_criteria:
         return render(request, "digest/search.html", context)
     query, company, theme, year = (form.cleaned_data[name] for name in ("q", "company", "theme", "year"))
-    stories = search_stories(query, company=company, theme=theme, year=year).prefetch_related("companies")
-    page = _page(request, stories, SEARCH_PAGE_SIZE)
+    page = _search_page(request, search_stories(query, company=company, theme=theme, year=year))
     page.object_list = highlighted(page.object_list, query)
     issues = []
     if query and company is None and theme is None:
         issues = highlighted(search_issues(query, year=year), query)
     context.update({"query": query, "page": page, "issues": issues, "searched": True})
     return render(request, "digest/search.html", context)
+
+
+def _search_page(request, stories):
+    """Return the page of search results ?page= asks for, counted and ranked in one query (``ranked_page``)."""
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_SEARCH_PAGE:
+        raise Http404("There is no such page: pages are numbered from 1.")
+    count, found = ranked_page(stories, offset=(number - 1) * SEARCH_PAGE_SIZE, limit=SEARCH_PAGE_SIZE)
+    if number > 1 and not found:
+        raise Http404(f"There is no such page: the results end before page {number}.")
+    page = _page(request, range(count), SEARCH_PAGE_SIZE)
+    page.object_list = found
+    return page
 
 
 @require_safe

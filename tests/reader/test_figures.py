@@ -6,6 +6,7 @@ read them. These tests hold them to what the pages showed before: a change shows
 and no render ever stores a figure that a change committing meanwhile makes old.
 """
 
+import datetime
 import threading
 
 import pytest
@@ -111,3 +112,22 @@ def test_a_render_while_a_change_is_uncommitted_neither_waits_nor_stores_the_old
             cursor.execute("SET lock_timeout = 0")
     assert "2 stories since" in client.get(uncached("/companies/acme/")).content.decode()
     assert stored(keys.company_key(acme.pk))["coverage"]["count"] == 2
+
+
+def test_the_search_filters_follow_publications_and_withdrawals(client, committed):
+    theme = ThemeFactory(name="Consensus", slug="consensus")
+    with committed():
+        PlacementFactory(issue=IssueFactory(published=True, week_start=datetime.date(2025, 3, 1)))
+    form = client.get("/search/").content.decode()
+    assert '<option value="2025">2025</option>' in form and "2024" not in form and "Consensus" not in form
+    older = IssueFactory(published=True, week_start=datetime.date(2024, 3, 2))
+    with committed():
+        PlacementFactory(issue=older, story__themes=[theme])
+    form = client.get("/search/").content.decode()
+    assert '<option value="2024">2024</option>' in form and '<option value="consensus">Consensus</option>' in form
+    assert "Consensus" in client.get("/search/?theme=consensus").content.decode()
+    with committed():
+        workflow.withdraw(issue=older, by=user_in_role("Publisher"), comment="Published by mistake.")
+    form = client.get("/search/").content.decode()
+    assert "2024" not in form and "Consensus" not in form
+    assert client.get("/search/?theme=consensus").status_code == 400

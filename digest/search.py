@@ -13,11 +13,12 @@ import re
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, Q, TextField, Value, Window
+from django.db.models import Count, F, Prefetch, Q, TextField, Value, Window
 from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from companies.models import Company
 from stories.models import Story
 from stories.search_vector import SEARCH_CONFIG
 
@@ -96,7 +97,8 @@ def ranked_page(stories, *, offset, limit):
     The ranking carries only ids through the sort, with the count of every match beside
     them, in one query; the page's stories are then read by id, and only their twenty
     snippets are made (``ts_headline`` is the costly part of a search). Each story has its
-    issue, its companies and ``title_marked`` and ``snippet_marked``. A page past the last
+    issue, its companies and ``title_marked`` and ``snippet_marked``, and only what a result
+    shows (the API, which shows more, reads ``search_stories`` itself). A page past the last
     one counts nothing: it has no stories and a count of 0.
     """
     ranked = list(stories.annotate(matches=Window(Count("*"))).values_list("pk", "matches")[offset : offset + limit])
@@ -106,8 +108,8 @@ def ranked_page(stories, *, offset, limit):
     page = (
         stories.filter(pk__in=ids)
         .order_by()
-        .defer("search_vector", *(f"placement__issue__{field}" for field in Issue.LONG_TEXT_FIELDS))
-        .prefetch_related("companies")
+        .only("title", "slug", *(f"placement__issue__{field}" for field in ("number", "slug", "week_start")))
+        .prefetch_related(Prefetch("companies", Company.objects.only("name", "slug")))
         .in_bulk()
     )
     return ranked[0][1], [page[pk] for pk in ids]

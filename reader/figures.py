@@ -38,10 +38,23 @@ def stored_figures(key, **computations):
 
     The functions return what JSON can hold. Current figures cost one primary-key read.
     """
-    current = StoredFigures.objects.filter(key=key, built_generation=F("generation"))
-    current = current.values_list("figures", flat=True).first()
-    if current is not None and computations.keys() <= current.keys():
-        return {name: current[name] for name in computations}
+    return stored_figures_of({key: computations})[key]
+
+
+def stored_figures_of(wanted):
+    """``stored_figures`` for several keys (key → {name: function}), read in one query when current."""
+    rows = StoredFigures.objects.filter(key__in=wanted, built_generation=F("generation"))
+    current = dict(rows.values_list("key", "figures"))
+    found = {}
+    for key, computations in wanted.items():
+        if key in current and computations.keys() <= current[key].keys():
+            found[key] = {name: current[key][name] for name in computations}
+        else:
+            found[key] = _compute_and_store(key, computations)
+    return found
+
+
+def _compute_and_store(key, computations):
     with transaction.atomic():
         StoredFigures.objects.bulk_create([StoredFigures(key=key)], ignore_conflicts=True)
         row = StoredFigures.objects.select_for_update(skip_locked=True).filter(key=key).first()
@@ -125,19 +138,15 @@ def company_page_figures(company, *, alongside_window):
     }
 
 
-def published_years():
-    """The years with a published issue, newest first (the search's year filter), stored under the issues' key."""
+def search_filter_choices():
+    """The search's filters: the years with a published issue (newest first), and (slug, name) of
+    each public theme (by name); stored under the issues' and the themes' keys, read in one query."""
 
-    def compute():
+    def years():
         return [day.year for day in Issue.objects.published().dates("week_start", "year", order="DESC")]
 
-    return stored_figures(keys.ISSUES, published_years=compute)["published_years"]
+    def themes():
+        return list(public_themes().order_by("name").values_list("slug", "name"))
 
-
-def public_theme_names():
-    """(slug, name) of each public theme, by name (the search's theme filter), stored under the themes' key."""
-
-    def compute():
-        return [[slug, name] for slug, name in public_themes().order_by("name").values_list("slug", "name")]
-
-    return [tuple(theme) for theme in stored_figures(keys.THEMES, public_theme_names=compute)["public_theme_names"]]
+    figures = stored_figures_of({keys.ISSUES: {"published_years": years}, keys.THEMES: {"public_themes": themes}})
+    return figures[keys.ISSUES]["published_years"], [tuple(theme) for theme in figures[keys.THEMES]["public_themes"]]

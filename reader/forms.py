@@ -6,7 +6,7 @@ from companies.models import Company
 from digest.public import public_companies
 from stories.models import Theme
 
-from .figures import public_theme_names, published_years
+from .figures import search_filter_choices
 
 MAX_QUERY_LENGTH = 200
 
@@ -59,8 +59,9 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["theme"].choices = [("", "Any"), *public_theme_names()]
-        self.fields["year"].choices = [("", "Any"), *((year, year) for year in published_years())]
+        years, themes = search_filter_choices()
+        self.fields["theme"].choices = [("", "Any"), *themes]
+        self.fields["year"].choices = [("", "Any"), *((year, year) for year in years)]
         for name in ("company", "theme", "year"):
             self.fields[name].error_messages["invalid_choice"] = f"There is no such {name} to search in."
 

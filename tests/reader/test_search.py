@@ -195,9 +195,9 @@ def test_equal_matches_page_in_reading_order_never_repeating_one(client, stories
 
 def test_search_queries_are_bounded(client, stories, django_assert_num_queries):
     search(client, "q=routing&company=netflix")  # stores the filters' years and themes (reader.figures)
-    # The stored years and themes, the company, the ranked ids with their count, the page's
+    # The stored years and themes (one query), the company, the ranked ids with their count, the page's
     # stories, their companies.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         search(client, "q=routing&company=netflix")
     for number in range(15):
         PlacementFactory(
@@ -207,7 +207,7 @@ def test_search_queries_are_bounded(client, stories, django_assert_num_queries):
         )
     cache.clear()
     search(client, "q=routing&company=netflix")  # the publications made the stored years stale
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert "16 stories" in search(client, "q=routing&company=netflix")
 
 

@@ -125,12 +125,15 @@ def prepare(scale):
 
     from companies.models import Company
     from digest.models import Issue, IssueState
+    from reader.models import StoredFigures
     from reader.views import ARCHIVE_PAGE_SIZE
     from stories.models import Story, Theme
 
     generated = Issue.objects.filter(number__gte=GENERATED_ISSUE_NUMBERS, state=IssueState.PUBLISHED)
     if generated.count() != max(1, round(520 * scale)):
         call_command("generate_bench_data", "--scale", str(scale), "--reset")
+        # The loader writes in bulk, without the signals whose purges mark stored figures stale.
+        StoredFigures.objects.all().delete()
     # The issue pages' stored bodies, as the workers build them after a publication.
     call_command("build_issue_bodies", stdout=open(os.devnull, "w"))  # noqa: SIM115
     forty = forty_story_issue()

@@ -6,24 +6,27 @@ stories), the same for each of its hundreds of timeline pages. They change only 
 something purges the company's key, so they are stored under that key
 (``StoredFigures``) and computed again by the first render after a purge.
 
-Why a render never stores an old figure as current:
+Why a render never keeps an old figure as current:
 
-- ``mark_stale`` (called by ``purges.queue_purge``, in the transaction of the change)
-  bumps the key's row, creating it if need be, so the changing transaction holds the row
-  locked until it commits or rolls back;
-- a render that finds the figure stale locks the row first (skipping it if a change holds
-  it: it then computes the figure without storing it, from what is committed), and only
-  then counts, in a statement that sees every change committed before the lock. A change
-  that commits later bumps the row after this store, and the figure is stale again.
+- the change commits first; then its purge (``purges._attempt_purge``, right after the
+  commit, and the beat every minute until the purge is done) bumps the row of each key it
+  names, creating the missing ones, in a statement of its own, before any cache is called;
+- a render that finds a figure stale or missing locks the key's row, and only then counts,
+  in a statement that sees every change committed before the lock. A bump waits for that
+  lock, so a figure counted before a change committed is stale again once its bump lands.
 
-Readers of current figures take no lock: one primary-key read. On SQLite (the quick start)
-there are no row locks, and nothing runs side by side.
+Between a change's commit and its bump (milliseconds; a minute if the process died there)
+the old figures are served, as the page cache serves its old pages until their purge.
+A render never waits for a change: a change holds no figure row, and a render that finds
+the row locked by another render or a bump counts without storing. Readers of current
+figures take no lock: one query for all the keys a page needs. A render that cannot write
+(a read-only database, SQLite busy with a long import) counts without storing.
 """
 
 import datetime
+import logging
 
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import DatabaseError, connection, transaction
 
 from companies.models import Company
 from digest.models import Issue
@@ -31,6 +34,13 @@ from digest.public import coverage, covered_alongside, public_companies, public_
 
 from . import keys
 from .models import StoredFigures
+
+logger = logging.getLogger(__name__)
+
+# Raise it with any change to what a figure counts or how it is stored: after the deploy every
+# stored figure is counted again (the keys follow changes of content, not of code).
+FIGURES_VERSION = 1
+_VERSION = "version"
 
 
 def stored_figures(key, **computations):
@@ -43,33 +53,46 @@ def stored_figures(key, **computations):
 
 def stored_figures_of(wanted):
     """``stored_figures`` for several keys (key → {name: function}), read in one query when current."""
-    rows = StoredFigures.objects.filter(key__in=wanted, built_generation=F("generation"))
-    current = dict(rows.values_list("key", "figures"))
+    rows = StoredFigures.objects.filter(key__in=wanted).values_list("key", "figures", "generation", "built_generation")
+    stored = {
+        key: (figures, generation == built and figures.get(_VERSION) == FIGURES_VERSION)
+        for key, figures, generation, built in rows
+    }
     found = {}
     for key, computations in wanted.items():
-        if key in current and computations.keys() <= current[key].keys():
-            found[key] = {name: current[key][name] for name in computations}
+        figures, current = stored.get(key, ({}, False))
+        if current and computations.keys() <= figures.keys():
+            found[key] = {name: figures[name] for name in computations}
         else:
-            found[key] = _compute_and_store(key, computations)
+            found[key] = _compute_and_store(key, computations, exists=key in stored)
     return found
 
 
-def _compute_and_store(key, computations):
-    with transaction.atomic():
-        StoredFigures.objects.bulk_create([StoredFigures(key=key)], ignore_conflicts=True)
-        row = StoredFigures.objects.select_for_update(skip_locked=True).filter(key=key).first()
-        if row is None:  # a change holds it until it commits: count what is committed, store nothing
-            return {name: compute() for name, compute in computations.items()}
-        figures = row.figures if row.built_generation == row.generation else {}
-        missing = {name: compute() for name, compute in computations.items() if name not in figures}
-        if missing:
-            figures.update(missing)
-            StoredFigures.objects.filter(key=key).update(figures=figures, built_generation=row.generation)
-        return {name: figures[name] for name in computations}
+def _compute_and_store(key, computations, *, exists):
+    try:
+        with transaction.atomic():
+            if not exists:  # never for a row that is there: an insert would wait for whoever holds it
+                StoredFigures.objects.bulk_create([StoredFigures(key=key)], ignore_conflicts=True)
+            row = StoredFigures.objects.select_for_update(skip_locked=True).filter(key=key).first()
+            if row is None:  # a bump or another render holds it: count what is committed, store nothing
+                return {name: compute() for name, compute in computations.items()}
+            current = row.built_generation == row.generation and row.figures.get(_VERSION) == FIGURES_VERSION
+            figures = row.figures if current else {_VERSION: FIGURES_VERSION}
+            missing = {name: compute() for name, compute in computations.items() if name not in figures}
+            if missing:
+                figures.update(missing)
+                StoredFigures.objects.filter(key=key).update(figures=figures, built_generation=row.generation)
+            return {name: figures[name] for name in computations}
+    except DatabaseError as error:
+        logger.warning("Could not store the figures of %s: %s", key, error)
+        return {name: compute() for name, compute in computations.items()}
 
 
 def mark_stale(keys):
-    """Bump the row of each of ``keys`` (sorted), creating the missing ones, in the caller's transaction."""
+    """Bump the row of each of ``keys`` (sorted), creating the missing ones: after the change committed.
+
+    One statement, its rows in key order, so that two bumps never wait for each other in a cycle.
+    """
     if not keys:
         return
     table, key, generation = map(connection.ops.quote_name, (StoredFigures._meta.db_table, "key", "generation"))

@@ -56,9 +56,9 @@ class StoredFigures(models.Model):
 
     One row per purge key (``reader.keys``): a company's coverage and the companies covered
     alongside it under ``company-<id>``, the search's years under ``issues``, and so on
-    (``reader.figures``). Whatever purges the key bumps ``generation`` in the transaction
-    of the change, creating the row if need be, so the change holds the row until it
-    commits; the figures are stored again by the first render that finds them stale.
+    (``reader.figures``). Each purge of the key bumps ``generation`` once its change has
+    committed, creating the row if need be; the figures are stored again by the first render
+    that finds them stale.
     """
 
     key = models.CharField(primary_key=True, max_length=100)

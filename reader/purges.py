@@ -36,15 +36,14 @@ def queue_purge(keys):
 
     Call it inside the transaction that makes them stale: the row commits with the change,
     is tried right after the commit, then by the beat until it succeeds. A cache outage is
-    logged, never raised into the caller. The stored figures and issue bodies filed under
-    the same keys are marked stale in the same transaction (``figures.mark_stale``,
-    ``issue_bodies.mark_stale``).
+    logged, never raised into the caller. The stored issue bodies filed under the same keys
+    are marked stale in the same transaction (``issue_bodies.mark_stale``); the stored
+    figures by each attempt, once the change has committed (``figures``).
     """
     keys = sorted(set(keys))
     if not keys:
         return None
     purge = PagePurge.objects.create(keys=keys)
-    figures.mark_stale(keys)  # the counts the pages show (a company's coverage, the search's years)
     issue_bodies.mark_stale(keys)  # the stored issue bodies that show the same things
     transaction.on_commit(partial(_attempt_purge, purge.pk), robust=True)
     return purge
@@ -58,6 +57,12 @@ def retry_pending_purges():
 
 
 def _attempt_purge(purge_id):
+    keys = PagePurge.objects.filter(pk=purge_id).values_list("keys", flat=True).first()
+    if keys is None:
+        return  # done by another process
+    # The counts the pages show (a company's coverage, the search's years), committed on their
+    # own before any cache is called: a cache outage must not hold their rows.
+    figures.mark_stale(keys)
     with transaction.atomic():
         # Another process trying the same purge may have it: that one will do.
         purge = PagePurge.objects.select_for_update(skip_locked=True).filter(pk=purge_id).first()

@@ -139,11 +139,29 @@ def source_changed(sender, instance, **kwargs):
     queue_purge(_public_story_keys([instance.story_id]))
 
 
+def placement_about_to_be_saved(sender, instance, **kwargs):
+    """Note which story a placement held, and where, before a save: a story moved away leaves a page."""
+    placed = Placement.objects.filter(pk=instance.pk).values_list("story_id", "issue_id") if instance.pk else None
+    instance._placed_before = placed.first() if placed is not None else None
+
+
 def placement_changed(sender, instance, **kwargs):
-    # A story put in or taken out of a published issue: the lists gain or lose it, its topics too.
+    """A story put in or taken out of a published issue: the lists gain or lose it, its topics too.
+
+    A placement saved with another story or issue takes the story it held out of the issue it
+    was in: that issue's page and the old story's topics change as well.
+    """
+    stale = set()
     issue = Issue.objects.published().filter(pk=instance.issue_id).first()
     if issue is not None:
-        queue_purge(_issue_keys(issue, lists=keys.LISTS))
+        stale |= _issue_keys(issue, lists=keys.LISTS)
+    before = getattr(instance, "_placed_before", None)
+    if before is not None and before != (instance.story_id, instance.issue_id):
+        story_before, issue_before = before
+        left = Issue.objects.published().filter(pk=issue_before).first()
+        if left is not None:
+            stale |= {*_issue_keys(left, lists=keys.LISTS), *_topic_keys([story_before])}
+    queue_purge(stale)
 
 
 _LIST_OF = {Company: keys.COMPANIES, Theme: keys.THEMES, Tag: keys.TAGS}
@@ -165,9 +183,19 @@ def story_links_changed(sender, instance, action, reverse, model, pk_set, **kwar
     queue_purge(_public_story_keys(stories, lists=[keys.ISSUES, topic_list]))
 
 
+def company_about_to_be_saved(sender, instance, **kwargs):
+    """Note a company's parent before a save: a company moved away leaves its old parent's page."""
+    parents = Company.objects.filter(pk=instance.pk).values_list("parent_id", flat=True) if instance.pk else None
+    instance._parent_before = parents.first() if parents is not None else None
+
+
 def company_changed(sender, instance, **kwargs):
     stories = Story.objects.filter(companies=instance).values("pk")
-    queue_purge(_public_story_keys(stories, lists=[keys.ISSUES, keys.COMPANIES]))
+    stale = _public_story_keys(stories, lists=[keys.ISSUES, keys.COMPANIES])
+    parent_before = getattr(instance, "_parent_before", None)
+    if stale and parent_before and parent_before != instance.parent_id:
+        stale.add(keys.company_key(parent_before))  # it listed this company among those it owns
+    queue_purge(stale)
 
 
 def theme_changed(sender, instance, **kwargs):
@@ -187,6 +215,8 @@ def connect():
     issue_pdf_stored.connect(issue_pdf_was_stored, dispatch_uid="reader.purge.pdf")
     pre_save.connect(issue_about_to_be_saved, sender=Issue, dispatch_uid="reader.purge.issue_about_to_be_saved")
     post_save.connect(issue_saved, sender=Issue, dispatch_uid="reader.purge.issue_saved")
+    pre_save.connect(placement_about_to_be_saved, sender=Placement, dispatch_uid="reader.purge.placement_before")
+    pre_save.connect(company_about_to_be_saved, sender=Company, dispatch_uid="reader.purge.company_before")
     pre_delete.connect(issue_deleted, sender=Issue, dispatch_uid="reader.purge.issue_deleted")
     for model, handler in [
         (Story, story_changed),

@@ -13,9 +13,9 @@ import pytest
 from django.db import connection, transaction
 
 from digest import workflow
-from reader import keys
+from reader import figures, keys
 from reader.models import StoredFigures
-from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, ThemeFactory, user_in_role
+from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, StoryFactory, ThemeFactory, user_in_role
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +81,9 @@ def test_a_withdrawn_issue_takes_its_stories_out_of_a_themes_count(client, commi
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_render_while_a_change_is_uncommitted_neither_waits_nor_stores_the_old_count(client, postgresql):
-    """The change holds the key's row from its purge to its commit: a render meanwhile counts what
-    is committed and stores nothing, so the first render after the commit counts again."""
+def test_a_render_while_a_change_is_uncommitted_neither_waits_nor_shows_it(client, postgresql):
+    """A change holds no figure row: a render meanwhile serves the committed figures at once, and
+    the first render after the commit (and its purge) counts again."""
     acme = CompanyFactory(name="Acme", slug="acme")
     PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme])
     assert "1 story since" in client.get(uncached("/companies/acme/")).content.decode()
@@ -131,3 +131,84 @@ def test_the_search_filters_follow_publications_and_withdrawals(client, committe
     form = client.get("/search/").content.decode()
     assert "2024" not in form and "Consensus" not in form
     assert client.get("/search/?theme=consensus").status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_render_that_finds_stale_figures_locked_counts_without_waiting_or_storing(client, postgresql, committed):
+    """A reviewer's find: a render inserted the key's row before locking it, and an insert waits
+    for whoever holds the row. Now a render that finds the row held (by a purge's bump, or another render
+    counting) counts what is committed at once and leaves the storing to the next one."""
+    acme = CompanyFactory(name="Acme", slug="acme")
+    PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme])
+    assert "1 story since" in client.get(uncached("/companies/acme/")).content.decode()
+    PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme])  # commits and bumps
+    assert stored(keys.company_key(acme.pk)) is None
+    held, release = threading.Event(), threading.Event()
+
+    def a_bump_in_progress():
+        try:
+            with transaction.atomic():
+                figures.mark_stale([keys.company_key(acme.pk)])  # what a purge does, not committed yet
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=a_bump_in_progress)
+    thread.start()
+    try:
+        assert held.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting for the other would fail here
+        assert "2 stories since" in client.get(uncached("/companies/acme/")).content.decode()
+        assert stored(keys.company_key(acme.pk)) is None  # counted, not stored
+    finally:
+        release.set()
+        thread.join()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert "2 stories since" in client.get(uncached("/companies/acme/")).content.decode()
+    assert stored(keys.company_key(acme.pk))["coverage"]["count"] == 2
+
+
+def test_a_company_moved_to_another_parent_leaves_its_old_parents_page(client, committed):
+    """A reviewer's find: a move purged the new parent's page only; the old one said "Owns" forever."""
+    old, new = CompanyFactory(name="Old Parent", slug="old"), CompanyFactory(name="New Parent", slug="new")
+    child = CompanyFactory(name="Child", slug="child", parent=old)
+    with committed():
+        for company in (old, new, child):
+            PlacementFactory(issue=IssueFactory(published=True), story__companies=[company])
+    assert "<dt>Owns</dt>" in client.get(uncached("/companies/old/")).content.decode()
+    with committed():
+        child.parent = new
+        child.save()
+    assert "<dt>Owns</dt>" not in client.get(uncached("/companies/old/")).content.decode()
+    assert '<a href="/companies/child/">Child</a>' in client.get(uncached("/companies/new/")).content.decode()
+
+
+def test_a_placement_given_another_story_takes_the_old_one_out_of_its_companys_count(client, committed):
+    """A reviewer's find: only the stories a placement's issue holds now were purged, not the one it held."""
+    acme = CompanyFactory(name="Acme", slug="acme")
+    issue = IssueFactory(published=True)
+    with committed():
+        PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme])
+        PlacementFactory(issue=issue, story__companies=[CompanyFactory()])
+        placement = PlacementFactory(issue=issue, position=2, story__companies=[acme])
+    assert "2 stories since" in client.get(uncached("/companies/acme/")).content.decode()
+    with committed():
+        placement.story = StoryFactory(title="Another story")
+        placement.save()
+    assert "1 story since" in client.get(uncached("/companies/acme/")).content.decode()
+
+
+def test_figures_stored_by_an_earlier_release_are_counted_again(client, committed, monkeypatch):
+    acme = CompanyFactory(name="Acme", slug="acme")
+    with committed():
+        PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme])
+    client.get(uncached("/companies/acme/"))
+    StoredFigures.objects.filter(key=keys.company_key(acme.pk)).update(
+        figures={"version": figures.FIGURES_VERSION, "coverage": {"count": 99, "since": None}}
+    )
+    assert "99 stories" in client.get(uncached("/companies/acme/")).content.decode()  # stored figures are served
+    monkeypatch.setattr(figures, "FIGURES_VERSION", figures.FIGURES_VERSION + 1)  # a release that counts anew
+    assert "1 story since" in client.get(uncached("/companies/acme/")).content.decode()

@@ -153,15 +153,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # The planner's default (4) prices a random page read as on a spinning disk: it then
-    # joins a search's 600 matches to their placements by reading all 52,000 placements
-    # (15 ms) rather than by 600 index lookups (7 ms). 1.1 is the usual figure for SSDs
-    # and for a database that fits in memory; POSTGRES_RANDOM_PAGE_COST sets another.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "options", f"-c random_page_cost={env.float('POSTGRES_RANDOM_PAGE_COST', default=1.1)}"
-    )
+# The planner's default random_page_cost (4) prices a page read as on a spinning disk: it then
+# joined a search's 600 matches to their placements by reading all 52,000 placements (15 ms)
+# rather than by 600 index lookups (7 ms). 1.1 is the usual figure for SSDs and a database that
+# fits in memory. Set on each new PostgreSQL connection (digest.apps), not as a start-up option,
+# which connection poolers such as PgBouncer refuse; empty leaves the server's own setting.
+try:
+    POSTGRES_RANDOM_PAGE_COST = float(env.str("POSTGRES_RANDOM_PAGE_COST", default="1.1") or "nan")
+except ValueError:
+    raise ImproperlyConfigured("POSTGRES_RANDOM_PAGE_COST must be a number, or empty for the server's own.") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite builds the reading-order index without its INCLUDE columns (they only let
     # PostgreSQL answer from the index alone); the index still works, so no warning at start-up.

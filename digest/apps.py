@@ -1,4 +1,8 @@
+import math
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.db.backends.signals import connection_created
 
 
 class DigestConfig(AppConfig):
@@ -11,3 +15,13 @@ class DigestConfig(AppConfig):
         # signal), and its tasks are looked up by name: both must be loaded in every process.
         # The approval's receivers send a changed approved issue back to review.
         from . import approval, publishing, tasks  # noqa: F401
+
+        connection_created.connect(_tune_planner, dispatch_uid="digest.tune_planner")
+
+
+def _tune_planner(sender, connection, **kwargs):
+    """Set the planner's page cost on each new PostgreSQL connection (``POSTGRES_RANDOM_PAGE_COST``)."""
+    cost = settings.POSTGRES_RANDOM_PAGE_COST
+    if connection.vendor == "postgresql" and not math.isnan(cost):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('random_page_cost', %s, false)", [str(cost)])

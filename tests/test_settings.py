@@ -140,3 +140,19 @@ def test_the_deploy_check_is_clean_and_passkeys_belong_to_the_site():
     show = "import django; django.setup(); from django.conf import settings as s; print(s.OTP_WEBAUTHN_RP_ID, s.OTP_WEBAUTHN_ALLOWED_ORIGINS, s.ACCOUNTS_SECOND_FACTOR_REQUIRED_FOR)"  # noqa: E501
     shown = subprocess.run([sys.executable, "-c", show], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
     assert shown.stdout.strip() == "digest.example.com ['https://digest.example.com'] ['Publisher', 'superuser']"
+
+
+def test_a_page_cost_that_is_not_a_number_stops_the_start_up():
+    result = run_with(SECRET_KEY="x" * 50, ALLOWED_HOSTS="example.com", POSTGRES_RANDOM_PAGE_COST="fast")
+    assert result.returncode != 0
+    assert "POSTGRES_RANDOM_PAGE_COST must be a number" in result.stderr
+
+
+def test_postgresql_connections_price_random_reads_as_on_ssd(postgresql):
+    """Set on each new connection, not as a start-up option (connection poolers refuse those)."""
+    from django.db import connection
+
+    assert "options" not in connection.settings_dict["OPTIONS"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"

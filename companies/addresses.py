@@ -11,6 +11,7 @@ characters a URL would need to quote (taggit's tags can have any) goes through
 import re
 from functools import lru_cache
 
+from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 _PLACEHOLDER = "slug-placeholder"
@@ -21,7 +22,7 @@ def slug_address(view_name, slug):
     """Return ``reverse(view_name, kwargs={"slug": slug})``, cheaply."""
     if not _PLAIN_SLUG.fullmatch(slug):
         return reverse(view_name, kwargs={"slug": slug})
-    before, after = _around_slug(view_name, get_urlconf(), get_script_prefix())
+    before, after = _around_slug(view_name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
     return f"{before}{slug}{after}"
 
 

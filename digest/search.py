@@ -112,7 +112,7 @@ def ranked_page(stories, *, offset, limit):
         .prefetch_related(Prefetch("companies", Company.objects.only("name", "slug")))
         .in_bulk()
     )
-    return ranked[0][1], [page[pk] for pk in ids]
+    return ranked[0][1], [page[pk] for pk in ids if pk in page]  # one withdrawn meanwhile is left out
 
 
 def search_issues(query, *, year=None, limit=5):

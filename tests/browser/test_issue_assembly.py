@@ -12,9 +12,15 @@ from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def closed_after_saving(popup):
+def save_and_see_it_close(popup):
+    """Save the popup's form and wait until the popup closes, handing the new object back.
+
+    The wait starts before the click: the saved page closes itself at once, and a close that
+    happened before a wait began would never be seen (it failed CI that way, twice).
+    """
     try:
-        popup.wait_for_event("close", timeout=30_000)
+        with popup.expect_event("close", timeout=30_000):
+            popup.click("input[name=_save]")
     except PlaywrightTimeoutError:
         errors = popup.locator(".errornote, .errorlist").all_inner_texts()
         pytest.fail(f"The popup stayed open at {popup.url} showing {errors or 'no error'}")
@@ -102,8 +108,7 @@ def test_write_a_new_story_in_place_and_move_it_into_a_section(new_page, live_se
     story.fill("#id_sources-0-title", "The post")
     story.fill("#id_sources-0-publisher", "Netflix Tech Blog")
     story.fill("#id_sources-0-url", "https://netflixtechblog.com/post")
-    story.click("input[name=_save]")
-    closed_after_saving(story)  # the save, then the popup hands the new story back
+    save_and_see_it_close(story)  # the save, then the popup hands the new story back
     expect(page.locator("#id_placements-2-story")).to_have_value(str(Story.objects.get(title="Written in place").pk))
 
     # From the new rows, up into Developing Threads after Delta, then first in it.

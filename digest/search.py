@@ -10,10 +10,11 @@ text is escaped, and only then do the marks become ``<mark>`` elements.
 """
 
 import re
+from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, TextField, Value, Window
+from django.db.models import Count, F, Q, TextField, Value, Window
 from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -91,47 +92,73 @@ def search_stories(query, *, company=None, theme=None, year=None):
     return newest_first(stories).annotate(title_marked=F("title"), snippet_marked=F("summary"))
 
 
+@dataclass
+class SearchResult:
+    """One story of a page of results: what a result shows, and nothing more.
+
+    ``title_marked`` and ``snippet_marked`` carry the match marks (or None) for ``highlighted()``.
+    """
+
+    pk: int
+    title: str
+    slug: str
+    title_marked: str | None
+    snippet_marked: str | None
+    issue: Issue
+    companies: list = field(default_factory=list)
+
+
+_RESULT_FIELDS = ("pk", "title", "slug", "title_marked", "snippet_marked")
+_ISSUE_FIELDS = ("number", "slug", "week_start")
+
+
 def ranked_page(stories, *, offset, limit):
     """Return how many ``stories`` (from ``search_stories``) there are, and ``limit`` of them from ``offset``.
 
     The ranking carries only ids through the sort, with the count of every match beside
     them, in one query; the page's stories are then read by id, and only their twenty
-    snippets are made (``ts_headline`` is the costly part of a search). Each story has its
-    issue, its companies and ``title_marked`` and ``snippet_marked``, and only what a result
-    shows (the API, which shows more, reads ``search_stories`` itself). A page past the last
-    one counts nothing: it has no stories and a count of 0.
+    snippets are made (``ts_headline`` is the costly part of a search, and a query that made
+    them beside the ranking would make one for every row it skips to reach a deep page).
+    Their companies come from one more query of the link table. Each result is a
+    ``SearchResult``: Django's model loading and prefetching cost more than the queries here
+    (the API, which shows more, reads ``search_stories`` itself). A page past the last one
+    counts nothing: it has no results and a count of 0.
     """
     ranked = list(stories.annotate(matches=Window(Count("*"))).values_list("pk", "matches")[offset : offset + limit])
     if not ranked:
         return 0, []
     ids = [pk for pk, _ in ranked]
-    page = (
-        stories.filter(pk__in=ids)
-        .order_by()
-        .only("title", "slug", *(f"placement__issue__{field}" for field in ("number", "slug", "week_start")))
-        .prefetch_related(Prefetch("companies", Company.objects.only("name", "slug")))
-        .in_bulk()
-    )
-    return ranked[0][1], [page[pk] for pk in ids if pk in page]  # one withdrawn meanwhile is left out
+    issue_fields = [f"placement__issue__{name}" for name in _ISSUE_FIELDS]
+    rows = stories.filter(pk__in=ids).order_by().values_list(*_RESULT_FIELDS, *issue_fields)
+    split = len(_RESULT_FIELDS)
+    results = {
+        row[0]: SearchResult(*row[:split], issue=Issue(**dict(zip(_ISSUE_FIELDS, row[split:], strict=True))))
+        for row in rows
+    }
+    # In the companies' own order (their Meta.ordering), as story.companies.all() gives them.
+    links = Story.companies.through.objects.filter(story__in=results).order_by("company", "company_id")
+    for story_id, name, slug in links.values_list("story_id", "company__name", "company__slug"):
+        results[story_id].companies.append(Company(name=name, slug=slug))
+    return ranked[0][1], [results[pk] for pk in ids if pk in results]  # one withdrawn meanwhile is left out
 
 
 def search_issues(query, *, year=None, limit=5):
     """Return up to ``limit`` published issues whose own texts match ``query``, best first.
 
-    Each has ``snippet_marked``: its Week in Review and Patterns with match marks.
+    Each has ``snippet_marked``: its Week in Review and Patterns with match marks; only
+    what a result shows is read.
     """
-    issues = Issue.objects.published()
+    issues = Issue.objects.published().only("number", "title", "slug", "week_start")
     if year is not None:
         issues = issues.filter(week_start__year=year)
     texts = Concat("week_in_review", Value("\n\n"), "patterns", output_field=TextField())
     if full_text_available():
         search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        vector = issue_search_vector()
         return (
-            issues.annotate(document=vector)
+            issues.alias(document=issue_search_vector())
             .filter(document=search_query)
             .annotate(
-                rank=SearchRank(vector, search_query),
+                rank=SearchRank(F("document"), search_query),
                 snippet_marked=SearchHeadline(texts, search_query, **_HEADLINE_OPTIONS),
             )
             .order_by("-rank", "-week_start", "-number")[:limit]

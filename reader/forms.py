@@ -1,12 +1,12 @@
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
 
 from companies.models import Company
 from digest.public import public_companies
 from stories.models import Theme
 
 from .figures import search_filter_choices
+from .markup import format_html, format_html_join
 
 MAX_QUERY_LENGTH = 200
 

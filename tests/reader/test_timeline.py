@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 
 from digest.public import newest, public_stories
-from digest.search import highlighted, search_stories
+from digest.search import highlighted, ranked_page, search_stories
 from tests.factories import CompanyFactory, IssueFactory, PlacementFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,15 +54,16 @@ def test_each_entry_is_the_templates_markup_with_every_text_escaped_once():
     assert "AT&amp;T&#x27;s R&amp;D on a &lt; b" in written[1] and "word39 …" in written[3]
 
 
-# A search result as templates/digest/search.html wrote it before it moved to Python.
+# A search result as templates/digest/search.html wrote it before it moved to Python (reading
+# a ``SearchResult``'s issue and companies where it read a story's placement and relation).
 TEMPLATE_RESULT = Template(
     """{% for story in stories %}
-        {% with issue=story.placement.issue %}
+        {% with issue=story.issue %}
         <li class="result">
           <p class="kicker"><a href="{{ issue.get_absolute_url }}">Issue {{ issue.number }}</a> · <time datetime="{{ issue.week_start|date:'Y-m-d' }}">{{ issue.week_start|date:"j M Y" }}</time></p>
           <h3><a href="{{ issue.get_absolute_url }}#{{ story.slug }}">{{ story.title_html }}</a></h3>
           {% if story.snippet_html %}<p class="snippet">{{ story.snippet_html }}</p>{% endif %}
-          {% with companies=story.companies.all %}{% if companies %}<p class="story-meta">{% for company in companies %}<a href="{{ company.get_absolute_url }}">{{ company.name }}</a>{% if not forloop.last %}<span aria-hidden="true"> · </span>{% endif %}{% endfor %}</p>{% endif %}{% endwith %}
+          {% with companies=story.companies %}{% if companies %}<p class="story-meta">{% for company in companies %}<a href="{{ company.get_absolute_url }}">{{ company.name }}</a>{% if not forloop.last %}<span aria-hidden="true"> · </span>{% endif %}{% endfor %}</p>{% endif %}{% endwith %}
         </li>
         {% endwith %}
 {% endfor %}"""  # noqa: E501
@@ -81,7 +82,7 @@ def test_each_search_result_is_the_templates_markup_with_the_matches_marked():
         story__companies=[hostile, CompanyFactory(name="Netflix", slug="netflix")],
     )
     PlacementFactory(issue=issue, position=2, story__title="Routing alone", story__summary="", story__companies=[])
-    found = highlighted(search_stories("routing"), "routing")
+    found = highlighted(ranked_page(search_stories("routing"), offset=0, limit=20)[1], "routing")
     found[1].snippet_html = ""  # a story with no snippet to show
     expected = re.findall(r'<li class="result">.*?</li>', TEMPLATE_RESULT.render(Context({"stories": found})), re.S)
     written = re.findall(r'<li class="result">.*?</li>', PYTHON_RESULT.render(Context({"stories": found})), re.S)

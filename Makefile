@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint install node-tools system-deps bench bench-smoke bench-admin load audit clean
+.PHONY: dev test lint install node-tools system-deps bench bench-smoke bench-admin bench-reader load audit clean
 
 dev: install
 	./bin/dev
@@ -51,6 +51,10 @@ bench: install system-deps
 # Only the admin pages' medians, to compare an admin change before and after (bench/results/admin-scale-N.json).
 bench-admin: install
 	$(BIN)/python bench/run.py --admin --scale $(or $(BENCH_SCALE),1)
+
+# Only the reader pages' medians (bench/results/reader-scale-N.json).
+bench-reader: install
+	$(BIN)/python bench/run.py --reader --scale $(or $(BENCH_SCALE),1)
 
 # The same harness on tiny data, one round each: fails on errors, never on budgets (CI).
 bench-smoke: install system-deps

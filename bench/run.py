@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py [--scale N]     # make bench (BENCH_SCALE=N)
     .venv/bin/python bench/run.py --smoke         # make bench-smoke: tiny data, one round
     .venv/bin/python bench/run.py --admin         # make bench-admin: the admin pages' medians only
+    .venv/bin/python bench/run.py --reader        # make bench-reader: the reader pages' medians only
 
 Creates (or reuses) the benchmark database on PostgreSQL (BENCH_DATABASE_URL, default
 ``digest_bench``; Redis database 5, or BENCH_REDIS_URL), loads ``generate_bench_data`` at
@@ -24,7 +25,8 @@ with its production settings, and measures over HTTP:
 - the PDF figures (bench/pdf.py) and the publish latency (bench/publish.py).
 
 Prints one table, writes it to bench/results/scale-<N>.json and bench/results/latest.json
-(a smoke run to bench/results/smoke.json, an admin-only run to bench/results/admin-scale-<N>.json),
+(a smoke run to bench/results/smoke.json, an admin-only or reader-only run to
+bench/results/admin-scale-<N>.json or reader-scale-<N>.json),
 and exits 1 when a budget is missed. A smoke
 run fails only on errors: its figures come from tiny data and one round.
 """
@@ -72,6 +74,7 @@ def main():
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     parser.add_argument("--smoke", action="store_true", help="scale 0.02, one round each; fail only on errors")
     parser.add_argument("--admin", action="store_true", help="only the admin pages' medians (before/after a change)")
+    parser.add_argument("--reader", action="store_true", help="only the reader pages' medians (before/after a change)")
     args = parser.parse_args()
     scale = 0.02 if args.smoke else args.scale
     rounds = Rounds.smoke() if args.smoke else Rounds.full()
@@ -82,10 +85,11 @@ def main():
     set_up_django(env)
     targets = prepare(scale)
     write_floor_template(targets["issues"][0])
-    if args.admin:
+    if args.admin or args.reader:
+        only = "admin" if args.admin else "reader"
         with gunicorn(env, workers=WORKERS) as base_url:
-            rows = latency_rows(base_url, targets, scale, rounds, admin_only=True)
-        return report(rows, scale=scale, smoke=args.smoke, rounds=rounds, name=f"admin-scale-{scale:g}.json")
+            rows = latency_rows(base_url, targets, scale, rounds, only=only)
+        return report(rows, scale=scale, smoke=args.smoke, rounds=rounds, name=f"{only}-scale-{scale:g}.json")
     rows = query_count_rows(targets)
     with gunicorn(env, workers=WORKERS) as base_url:
         rows = latency_rows(base_url, targets, scale, rounds) + throughput_rows(base_url, targets, rounds) + rows
@@ -239,7 +243,7 @@ def write_floor_template(issue):
     FLOOR_TEMPLATE.write_bytes(response.content)
 
 
-def latency_rows(base_url, targets, scale, rounds, admin_only=False):
+def latency_rows(base_url, targets, scale, rounds, only=None):
     budgets = LATENCY_BUDGETS[10 if scale >= 10 else 1]
     issue, company, theme = targets["issues"][0], targets["companies"][0], targets["themes"][0]
     one_word, two_words = targets["queries"]
@@ -273,7 +277,7 @@ def latency_rows(base_url, targets, scale, rounds, admin_only=False):
         ("admin story history, 30 revisions", f"/admin/stories/story/{targets['revised'].pk}/history/", admin,
          "admin_page"),
     ]  # fmt: skip
-    pages = admin_pages if admin_only else reader_pages + admin_pages
+    pages = {"admin": admin_pages, "reader": reader_pages}.get(only, reader_pages + admin_pages)
     for path in [FLOOR_PATH, *(page[1] for page in pages)]:  # warm each worker's connections
         for _ in range(WORKERS):
             headers = next((page[2] for page in pages if page[1] == path), None)

@@ -116,18 +116,26 @@ def ranked_page(stories, *, offset, limit):
     """Return how many ``stories`` (from ``search_stories``) there are, and ``limit`` of them from ``offset``.
 
     The ranking carries only ids through the sort, with the count of every match beside
-    them, in one query; the page's stories are then read by id, and only their twenty
-    snippets are made (``ts_headline`` is the costly part of a search, and a query that made
-    them beside the ranking would make one for every row it skips to reach a deep page).
-    Their companies come from one more query of the link table. Each result is a
+    them, in one query (a list newest first is counted apart); the page's stories are then
+    read by id, and only their twenty snippets are made (``ts_headline`` is the costly part
+    of a search, and a query that made them beside the ranking would make one for every row
+    it skips to reach a deep page). Their companies come from one more query of the link table. Each result is a
     ``SearchResult``: Django's model loading and prefetching cost more than the queries here
     (the API, which shows more, reads ``search_stories`` itself). A page past the last one
     counts nothing: it has no results and a count of 0.
     """
-    ranked = list(stories.annotate(matches=Window(Count("*"))).values_list("pk", "matches")[offset : offset + limit])
-    if not ranked:
+    if "rank" in stories.query.annotations:
+        # Ranked by the words: the sort reads every match anyway, so the count comes with it.
+        counted = stories.annotate(matches=Window(Count("*"))).values_list("pk", "matches")
+        ranked = list(counted[offset : offset + limit])
+        count, ids = (ranked[0][1] if ranked else 0), [pk for pk, _ in ranked]
+    else:
+        # Newest first (filters only, or SQLite): the reading-order index stops the scan at the page,
+        # which a count beside it would not (company with 14,000 stories: 82 ms, apart 24 + 3 ms).
+        count = stories.count()
+        ids = list(stories.values_list("pk", flat=True)[offset : offset + limit]) if offset < count else []
+    if not ids:
         return 0, []
-    ids = [pk for pk, _ in ranked]
     issue_fields = [f"placement__issue__{name}" for name in _ISSUE_FIELDS]
     rows = stories.filter(pk__in=ids).order_by().values_list(*_RESULT_FIELDS, *issue_fields)
     split = len(_RESULT_FIELDS)
@@ -139,7 +147,7 @@ def ranked_page(stories, *, offset, limit):
     links = Story.companies.through.objects.filter(story__in=results).order_by("company", "company_id")
     for story_id, name, slug in links.values_list("story_id", "company__name", "company__slug"):
         results[story_id].companies.append(Company(name=name, slug=slug))
-    return ranked[0][1], [results[pk] for pk in ids if pk in results]  # one withdrawn meanwhile is left out
+    return count, [results[pk] for pk in ids if pk in results]  # one withdrawn meanwhile is left out
 
 
 def search_issues(query, *, year=None, limit=5):

@@ -20,7 +20,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import RESULTS, ROOT, gunicorn, production_environment, row, set_up_django, status, wait_until, wrk
+from harness import RESULTS, ROOT, gunicorn, production_environment, row, set_up_django, status, stop, wait_until, wrk
 
 CACHED_SHARE_BUDGET = 0.80  # of the issue page's cached requests per second
 WEBHOOK_BUDGET_SECONDS = 3.0
@@ -121,8 +121,7 @@ def webhook_latency_row(runs):
             wait_until(lambda slug=issue.slug: slug in receiver.arrivals, 60, "the webhook to arrive")
             samples.append(receiver.arrivals[issue.slug] - started)
     finally:
-        worker.terminate()
-        worker.wait(20)
+        stop(worker, "the webhook worker")
         endpoint.delete()  # later benchmarks' publications call nobody
         receiver.stop()
     median = statistics.median(samples)

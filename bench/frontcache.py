@@ -44,6 +44,7 @@ from harness import (
     prepare_database,
     production_environment,
     set_up_django,
+    stop,
     wait_until,
     wrk,
 )
@@ -161,8 +162,7 @@ def celery_worker(env):
         try:
             yield
         finally:
-            worker.terminate()
-            worker.wait(30)
+            stop(worker, "the purging worker")
 
 
 def throughput(endpoints, *, rounds, duration):

@@ -40,6 +40,7 @@ from harness import (
     sequential_median_ms,
     set_up_django,
     status,
+    stop,
 )
 
 ROUND_BUDGET_SECONDS = 60
@@ -167,8 +168,7 @@ def fetch_round(env, feeds, size):
         memory = peak_memory(worker.pid)
         memory["cpu_seconds"] = worker_cpu_seconds(worker.pid) - cpu_before
     finally:
-        worker.terminate()
-        worker.wait(30)
+        stop(worker, "the intake worker")
         log.close()
     failed = Feed.objects.filter(pk__in=ids, failures__gt=0).count()
     expected = size["feeds"] * size["entries"]

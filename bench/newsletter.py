@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import RESULTS, ROOT, ensure_database, manage, production_environment, set_up_django
+from harness import RESULTS, ROOT, ensure_database, manage, production_environment, set_up_django, stop
 
 SIZES = (1_000, 10_000)
 SMOKE_SIZES = (50, 200)
@@ -117,8 +117,7 @@ def mail_to(issue, size, env, sink):
         seconds = time.perf_counter() - started
         memory = peak_memory_mb(worker.pid)
     finally:
-        worker.terminate()
-        worker.wait(30)
+        stop(worker, "the mailing worker")
     received = sink.count
     if received != size:
         raise RuntimeError(f"The SMTP server received {received} messages for {size} recipients")

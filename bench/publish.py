@@ -22,6 +22,7 @@ from harness import (
     production_environment,
     set_up_django,
     status,
+    stop,
     wait_until,
 )
 
@@ -50,8 +51,7 @@ def publishing_stack(*, load_demo=False):
             set_up_django(ENV)
             yield base_url
     finally:
-        worker.terminate()
-        worker.wait(20)
+        stop(worker, "the publishing worker")
 
 
 def bench_publisher():

@@ -53,18 +53,27 @@ def deletion_refusals(objects):
     """Return why each of ``objects`` may not be deleted: one line per object a published issue shows."""
     refusals = []
     for obj in objects:
-        numbers = [f"#{number}" for number in issues_showing(obj).values_list("number", flat=True)]
+        numbers = list(issues_showing(obj).values_list("number", flat=True))
         if not numbers:
             continue
         what = f"{obj._meta.verbose_name} “{obj}”"
         if isinstance(obj, Issue):
-            refusals.append(f"Issue {numbers[0]} is published: withdraw it before deleting it.")
+            refusals.append(f"Issue #{numbers[0]} is published: withdraw it before deleting it.")
         else:
             refusals.append(
-                f"The {what} is shown in published issue {', '.join(numbers)}: "
+                f"The {what} is shown in published issue {listed_numbers(numbers)}: "
                 "withdraw the issue, or correct its stories, before deleting it."
             )
     return refusals
+
+
+def listed_numbers(numbers, *, at_most=10):
+    """Return issue numbers for a message: "#3, #7, #9", or the first ``at_most`` and how many more
+    (a company covered for years is named in thousands of issues)."""
+    numbers = list(numbers)
+    listed = ", ".join(f"#{number}" for number in numbers[:at_most])
+    more = len(numbers) - at_most
+    return f"{listed} and {more:,} more" if more > 0 else listed
 
 
 def ensure_deletable(objects):
@@ -99,7 +108,7 @@ def correcting_renames(*, obj, by, note):
         renamed = bool(renamed_fields(obj))
         issues = list(issues_showing(obj)) if renamed else []
         if issues:
-            what = f"{obj._meta.verbose_name} named in published issue {', '.join(f'#{i.number}' for i in issues)}"
+            what = f"{obj._meta.verbose_name} named in published issue {listed_numbers(i.number for i in issues)}"
             if not by.has_perm("digest.correct_issue"):
                 raise PermissionDenied(f"Only publishers may rename a {what}.")
             if not note.strip():

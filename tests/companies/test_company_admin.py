@@ -2,8 +2,10 @@
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
 from django.db.models import ProtectedError
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from companies.models import Company
@@ -139,6 +141,31 @@ def test_renaming_a_company_no_published_story_names_is_no_correction():
     assert editor.post(change_url(company), admin_form(editor, company, name="Draft Co")).status_code == 302
     assert Company.objects.get(pk=company.pk).name == "Draft Co"
     assert not Correction.objects.exists()
+
+
+def test_a_company_named_in_many_issues_keeps_a_light_page_and_a_short_message():
+    """The change page read every published issue naming the company, whole, to know whether to ask
+    for a note (thousands for a company covered for years); the message listed every number."""
+    company = CompanyFactory(name="Amazn", slug="amazn")
+    issues = [issue_with_stories(top=1, threads=0, published=True) for _ in range(2)]
+    for issue in issues:
+        issue.placements.get().story.companies.set([company])
+    publisher = logged_in("Publisher")
+    publisher.get(change_url(company))  # the session and the admin's first-use lookups
+    with CaptureQueriesContext(connection) as few:
+        assert "Correction note" in publisher.get(change_url(company)).content.decode()
+    issues += [issue_with_stories(top=1, threads=0, published=True) for _ in range(10)]
+    for issue in issues[2:]:
+        issue.placements.get().story.companies.set([company])
+    with CaptureQueriesContext(connection) as many:
+        page = publisher.get(change_url(company)).content.decode()
+    assert "Correction note" in page and len(many) == len(few)
+    assert not any('"digest_issue"."approved_content"' in query["sql"] for query in many.captured_queries)
+
+    response = publisher.post(change_url(company), admin_form(publisher, company, name="Amazon"))
+    numbers = sorted(issue.number for issue in issues)
+    listed = ", ".join(f"#{number}" for number in numbers[:10])
+    assert f"Published issue {listed} and 2 more names this company" in response.content.decode()
 
 
 # Restoring a revision -----------------------------------------------------------------------

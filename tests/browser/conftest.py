@@ -1,12 +1,46 @@
 """Browser tests drive Debian's Chromium through Playwright against a live server."""
 
 import os
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from django.core.signals import request_finished, request_started
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+class _LiveServerRequests:
+    """Whether the live server is handling a request now.
+
+    The live server answers each request in a thread of its own (the test's own client runs
+    in the main thread and is not counted). A thread that ended without finishing its request
+    (a receiver of request_finished raised) is not waited for.
+    """
+
+    def __init__(self):
+        self._threads, self._lock = set(), threading.Lock()
+        request_started.connect(self._started, dispatch_uid="browser_tests.request_started")
+        request_finished.connect(self._finished, dispatch_uid="browser_tests.request_finished")
+
+    def _started(self, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            with self._lock:
+                self._threads.add(threading.current_thread())
+
+    def _finished(self, **kwargs):
+        with self._lock:
+            self._threads.discard(threading.current_thread())
+
+    @property
+    def busy(self):
+        with self._lock:
+            self._threads = {thread for thread in self._threads if thread.is_alive()}
+            return bool(self._threads)
+
+
+_live_requests = _LiveServerRequests()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -57,18 +91,23 @@ def new_page(browser):
 
 
 def _wait_for_requests_to_finish(timeout=30.0):
-    """Wait until no other connection to the test database is inside a statement or transaction.
+    """Wait until the live server has answered every request, and no other connection to the test
+    database is inside a statement or transaction (PostgreSQL).
 
     A closed page's last request (a presence beat, an autosave) can still be running in the live
-    server's thread. The test database is emptied after each test with TRUNCATE, which locks
-    every table one by one; a request still holding one table and asking for the next deadlocks
-    with it, and PostgreSQL cancels the TRUNCATE (seen in CI on a two-editors test).
+    server's thread when the test ends, and the test database is then emptied. On PostgreSQL
+    that is TRUNCATE, which locks every table one by one: a request still holding one table and
+    asking for the next deadlocks with it, and PostgreSQL cancels the TRUNCATE (seen in CI on a
+    two-editors test). On SQLite the flush fails on the table the request holds ("database table
+    is locked: auth_permission", seen in a newcomer's make test).
     """
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        return  # SQLite empties tables with DELETE under one database lock: no such deadlock.
     deadline = time.monotonic() + timeout
+    while _live_requests.busy and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if connection.vendor != "postgresql":
+        return
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
@@ -23,6 +23,7 @@ from digest.models import (
     StepStatus,
 )
 from digest.signals import issue_published
+from tests.concurrency import held_by_another_transaction
 from tests.factories import issue_with_stories, record_approval, user_in_role
 
 pytestmark = pytest.mark.django_db
@@ -364,29 +365,9 @@ def test_unscheduling_while_a_worker_holds_the_run_neither_waits_nor_publishes(p
     issue = due_issue()
     run = publishing.start_publication(issue=issue, by=None)
     publishing._claim_next_step(run.pk)
-    locked, release = threading.Event(), threading.Event()
-
-    def worker_mid_step():
-        try:
-            with transaction.atomic():
-                PublicationRun.objects.select_for_update().get(pk=run.pk)
-                locked.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=worker_mid_step)
-    thread.start()
-    try:
-        assert locked.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '3s'")  # waiting for the worker would fail here
+    # A worker mid-step holds the run's row: unscheduling does not wait for it.
+    with held_by_another_transaction(lambda: PublicationRun.objects.select_for_update().get(pk=run.pk)):
         workflow.unschedule(issue=issue, by=publisher)
-    finally:
-        release.set()
-        thread.join()
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
     publishing.advance_run(run.pk)  # the worker's next step re-checks the issue
     issue.refresh_from_db()
     run.refresh_from_db()

@@ -7,14 +7,13 @@ and no render ever stores a figure that a change committing meanwhile makes old.
 """
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, transaction
 
 from digest import workflow
 from reader import figures, keys
 from reader.models import StoredFigures
+from tests.concurrency import held_by_another_transaction
 from tests.factories import CompanyFactory, IssueFactory, PlacementFactory, StoryFactory, ThemeFactory, user_in_role
 
 pytestmark = pytest.mark.django_db
@@ -87,29 +86,11 @@ def test_a_render_while_a_change_is_uncommitted_neither_waits_nor_shows_it(clien
     acme = CompanyFactory(name="Acme", slug="acme")
     PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme])
     assert "1 story since" in client.get(uncached("/companies/acme/")).content.decode()
-    purged, release = threading.Event(), threading.Event()
-
-    def editor_publishing_a_second_story():
-        try:
-            with transaction.atomic():
-                PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme])
-                purged.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=editor_publishing_a_second_story)
-    thread.start()
-    try:
-        assert purged.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '3s'")  # waiting for the editor would fail here
+    # An editor publishing a second story, not committed yet: a render meanwhile waits for nothing.
+    with held_by_another_transaction(
+        lambda: PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme])
+    ):
         assert "1 story since" in client.get(uncached("/companies/acme/")).content.decode()
-    finally:
-        release.set()
-        thread.join()
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
     assert "2 stories since" in client.get(uncached("/companies/acme/")).content.decode()
     assert stored(keys.company_key(acme.pk))["coverage"]["count"] == 2
 
@@ -143,30 +124,10 @@ def test_a_render_that_finds_stale_figures_locked_counts_without_waiting_or_stor
     assert "1 story since" in client.get(uncached("/companies/acme/")).content.decode()
     PlacementFactory(issue=IssueFactory(published=True), story__companies=[acme])  # commits and bumps
     assert stored(keys.company_key(acme.pk)) is None
-    held, release = threading.Event(), threading.Event()
-
-    def a_bump_in_progress():
-        try:
-            with transaction.atomic():
-                figures.mark_stale([keys.company_key(acme.pk)])  # what a purge does, not committed yet
-                held.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=a_bump_in_progress)
-    thread.start()
-    try:
-        assert held.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '3s'")  # waiting for the other would fail here
+    # What a purge does, not committed yet: the render counts without waiting for it, or storing.
+    with held_by_another_transaction(lambda: figures.mark_stale([keys.company_key(acme.pk)])):
         assert "2 stories since" in client.get(uncached("/companies/acme/")).content.decode()
         assert stored(keys.company_key(acme.pk)) is None  # counted, not stored
-    finally:
-        release.set()
-        thread.join()
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
     assert "2 stories since" in client.get(uncached("/companies/acme/")).content.decode()
     assert stored(keys.company_key(acme.pk))["coverage"]["count"] == 2
 
